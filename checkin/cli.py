@@ -1,0 +1,439 @@
+"""The ``checkin`` command line (docs: ../shared/docs/cli-contract.md, kept exactly).
+
+Exit codes: 0 done (whatever the verdict), 2 bad input or usage (one line on stderr, nothing
+written), 1 anything unexpected (one line on stderr; the traceback goes to the log file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from checkin.config import (
+    Config,
+    ConfigError,
+    default_data_dir,
+    load_config,
+    missing_gateway_settings,
+)
+from checkin.formats import ParseFailure, parse_payload
+from checkin.model import Identity, PayloadKind
+
+log = logging.getLogger("checkin")
+
+
+class UsageError(Exception):
+    """Bad input or usage: exit 2 with this one line."""
+
+
+# -- output helpers --------------------------------------------------------------------------
+
+
+def emit(args: argparse.Namespace, data: object, human: Callable[[], Iterable[str]]) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        for line in human():
+            print(line)
+
+
+def _identity_lines(data: dict) -> list[str]:
+    labels = {
+        "kind": "kind",
+        "template": "template",
+        "card_number": "card number",
+        "social_insurance_number": "BHXH number",
+        "citizen_id": "citizen ID",
+        "old_id_number": "old ID (CMND)",
+        "full_name": "name",
+        "date_of_birth": "birth date",
+        "gender": "gender",
+        "address": "address",
+        "registered_facility": "registered facility",
+        "valid_from": "valid from",
+        "valid_to": "valid to",
+        "issue_date": "issued",
+        "five_year_date": "5 years on",
+        "area_code": "area",
+        "issuing_office": "issuing office",
+        "guardian_name": "guardian",
+    }
+    lines = [f"{label:>20}: {data[key]}" for key, label in labels.items() if data.get(key)]
+    lines += [f"{'warning':>20}: {w}" for w in data.get("warnings", [])]
+    return lines
+
+
+def _decision_lines(data: dict) -> list[str]:
+    lines = [
+        f"{'verdict':>20}: {data['status'].upper()} ({data['result_code'] or 'no code'},"
+        f" {data['source']})",
+        f"{'message':>20}: {data['message']}",
+        f"{'next':>20}: {data['action']}",
+    ]
+    for key, label in (
+        ("card_number", "card number"),
+        ("valid_from", "valid from"),
+        ("valid_to", "valid to"),
+        ("registered_facility", "registered facility"),
+        ("checked_at", "checked at"),
+        ("error", "lookup error"),
+    ):
+        if data.get(key):
+            lines.append(f"{label:>20}: {data[key]}")
+    return lines
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    result = parse_payload(_payload_arg(args.payload))
+    if isinstance(result, ParseFailure):
+        raise UsageError(f"not a patient QR: {result.reason}")
+    data = result.to_json()
+    emit(args, data, lambda: _identity_lines(data))
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from checkin.qr import ScanError, scan_file
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}")
+    status = 0
+    for file in args.files:
+        try:
+            for hit in scan_file(file):
+                _print_scan_hit(args, hit)
+        except ScanError as exc:
+            print(f"checkin: {exc}", file=sys.stderr)
+            status = 2
+    return status
+
+
+def _print_scan_hit(args: argparse.Namespace, hit: object) -> None:
+    payload = hit.payload
+    parsed, error = None, None
+    if payload is None:
+        error = "QR content is not UTF-8 text"
+    else:
+        result = parse_payload(payload)
+        if isinstance(result, ParseFailure):
+            error = result.reason
+        else:
+            parsed = result.to_json()
+    line = {
+        "file": hit.file,
+        "frame": hit.frame,
+        "payload": payload,
+        "parsed": parsed,
+        "error": error,
+    }
+    if args.json:
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+        return
+    where = hit.file if hit.frame is None else f"{hit.file} frame {hit.frame}"
+    what = f"{parsed['kind']} {parsed['full_name']}" if parsed else f"unreadable: {error}"
+    print(f"{where}: {what}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    identity = _identity_from_args(args)
+    config = _config(args)
+    with _open_intake(config, require_gateway=True) as intake:
+        decision = intake.check(identity)
+    data = decision.to_json()
+    emit(args, data, lambda: _decision_lines(data))
+    return 0
+
+
+def cmd_intake(args: argparse.Namespace) -> int:
+    from checkin.formats import PayloadError
+
+    text = _payload_arg(args.payload)
+    result = parse_payload(text)
+    if isinstance(result, ParseFailure):
+        raise UsageError(f"not a patient QR: {result.reason}")
+    config = _config(args)
+    with _open_intake(config, require_gateway=False) as intake:
+        try:
+            outcome = intake.handle(text)
+        except PayloadError as exc:
+            raise UsageError(f"not a patient QR: {exc}") from None
+    data = outcome.to_json()
+
+    def human() -> list[str]:
+        head = f"queue number {outcome.visit.queue_number}" + (
+            " (already checked in today)" if outcome.reopened else ""
+        )
+        return [head, *_identity_lines(data["patient"]), *_decision_lines(data["decision"])]
+
+    emit(args, data, human)
+    return 0
+
+
+def cmd_visits(args: argparse.Namespace) -> int:
+    from checkin.store import Store
+
+    day = args.date or date.today().isoformat()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise UsageError(f"--date must be YYYY-MM-DD, got {day!r}") from None
+    config = _config(args)
+    with Store(config.store_path) as store:
+        visits = [v.to_json() for v in store.visits_on(day)]
+
+    def human() -> list[str]:
+        if not visits:
+            return [f"no visits on {day}"]
+        return [
+            f"{v['queue_number']:>4}  {v['status']:<13} {v['decision']['result_code'] or '---'}"
+            f"  {v['patient']['full_name']}"
+            for v in visits
+        ]
+
+    emit(args, visits, human)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from checkin.intake import sync_once
+
+    config = _config(args)
+    with _open_intake(config, require_gateway=True) as intake:
+        counts = sync_once(intake)
+    emit(args, counts, lambda: [f"{k}: {v}" for k, v in counts.items()])
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from checkin.sandbox import Sandbox
+
+    if args.population and not Path(args.population).is_file():
+        raise UsageError(f"no such population file: {args.population}")
+    try:
+        sandbox = Sandbox(args.population, host=args.host, port=args.port).bind()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    account = sandbox.population.accounts[0]
+    print(
+        f"sandbox gateway on {sandbox.url} (account {account.username}); Ctrl-C stops", flush=True
+    )
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def cmd_desk(args: argparse.Namespace) -> int:
+    from ui.app import run_desk
+
+    return run_desk(config_path=args.config, demo=args.demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ui.demo import run_demo
+
+    return run_demo(screenshot=args.screenshot, realtime=not args.fast)
+
+
+# -- argument helpers ------------------------------------------------------------------------
+
+
+def _payload_arg(payload: str) -> str:
+    return sys.stdin.read() if payload == "-" else payload
+
+
+def _config(args: argparse.Namespace) -> Config:
+    try:
+        return load_config(args.config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _identity_from_args(args: argparse.Namespace) -> Identity:
+    name = " ".join(args.name.split())
+    if not name:
+        raise UsageError("--name must not be empty")
+    dob = _birth_date(args.dob)
+    if args.card:
+        card = args.card.strip().upper()
+        if re.fullmatch(r"[A-Z]{2}\d{13}", card):
+            return Identity(
+                PayloadKind.BHYT,
+                name,
+                card_number=card,
+                social_insurance_number=card[-10:],
+                date_of_birth=dob,
+            )
+        if re.fullmatch(r"\d{10}", card):
+            return Identity(PayloadKind.BHYT, name, social_insurance_number=card, date_of_birth=dob)
+        raise UsageError("--card must be a 15-character code (e.g. DN4010123456789) or 10 digits")
+    citizen = args.id.strip()
+    if not re.fullmatch(r"\d{12}", citizen):
+        raise UsageError("--id must be a 12-digit citizen ID")
+    return Identity(PayloadKind.CCCD, name, citizen_id=citizen, date_of_birth=dob)
+
+
+def _birth_date(text: str) -> str:
+    text = text.strip()
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    for pattern, order in (
+        (r"(\d{1,2})/(\d{1,2})/(\d{4})", "dmy"),
+        (r"(\d{4})-(\d{2})-(\d{2})", "ymd"),
+    ):
+        match = re.fullmatch(pattern, text)
+        if match:
+            parts = [int(x) for x in match.groups()]
+            day, month, year = parts if order == "dmy" else parts[::-1]
+            try:
+                return date(year, month, day).isoformat()
+            except ValueError:
+                break
+    raise UsageError(f"--dob must be dd/mm/yyyy, yyyy-mm-dd or yyyy, got {text!r}")
+
+
+class _open_intake:
+    """Context manager: a store, a gateway client (when configured), an Intake over both."""
+
+    def __init__(self, config: Config, *, require_gateway: bool) -> None:
+        missing = missing_gateway_settings(config)
+        if missing and require_gateway:
+            raise UsageError(f"gateway not configured: set {', '.join(missing)} in the config file")
+        self.config = config
+        self.use_gateway = not missing
+
+    def __enter__(self):
+        from checkin.gateway import GatewayClient
+        from checkin.intake import Intake
+        from checkin.store import Store
+
+        gw = self.config.gateway
+        self.store = Store(self.config.store_path)
+        self.client = None
+        if self.use_gateway:
+            self.client = GatewayClient(
+                gw.url,
+                gw.username,
+                gw.password,
+                gw.officer,
+                timeout_s=gw.timeout_s,
+                connect_timeout_s=gw.connect_timeout_s,
+                verify=gw.verify,
+            )
+        else:
+            print(
+                "checkin: gateway not configured; the visit is registered unverified",
+                file=sys.stderr,
+            )
+        return Intake(
+            self.store,
+            self.client,
+            officer=gw.officer,
+            facility_code=gw.facility_code,
+            cache_max_age=timedelta(hours=self.config.store.cache_max_age_h),
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.store.close()
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"checkin: {message} (see checkin --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help="TOML configuration file")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+
+    parser = _Parser(prog="checkin", description="Check-in desk for hospital reception.")
+    parser.add_argument(
+        "--config", default=None, help="TOML configuration file (or CHECKIN_CONFIG)"
+    )
+    parser.add_argument("--json", action="store_true", default=False, help="print JSON")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, fn: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("parse", cmd_parse, "classify and parse one QR / scanner text ('-' reads stdin)")
+    p.add_argument("payload")
+    p = add("scan", cmd_scan, "find and decode QR codes in image and video files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = add("check", cmd_check, "eligibility through the gateway, the local cache as fallback")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--card", help="15-character card code or 10-digit BHXH number")
+    who.add_argument("--id", help="12-digit citizen ID")
+    p.add_argument("--name", required=True)
+    p.add_argument("--dob", required=True, help="dd/mm/yyyy, yyyy-mm-dd or yyyy")
+    p = add("intake", cmd_intake, "parse, look up, decide and register one scan ('-' reads stdin)")
+    p.add_argument("payload")
+    p = add("visits", cmd_visits, "the visits registered that day")
+    p.add_argument("--date", help="YYYY-MM-DD (default today)")
+    add("sync", cmd_sync, "re-check the unverified visits the outbox holds")
+    p = add("sandbox", cmd_sandbox, "run the bundled insurance gateway simulator")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--population", help="population JSON (default: fixtures/population.json)")
+    p = add("desk", cmd_desk, "the Qt desk application")
+    p.add_argument("--demo", action="store_true", help="against the sandbox and recorded fixtures")
+    p = add("demo", cmd_demo, "the desk against the sandbox and the recorded fixtures")
+    p.add_argument("--screenshot", help="where to save the screenshot (default: out/demo.png)")
+    p.add_argument("--fast", action="store_true", help="replay recordings as fast as possible")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="checkin: %(levelname)s %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.WARNING)  # its debug lines carry URLs
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"checkin: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # no traceback reaches a user
+        where = _log_traceback()
+        print(
+            f"checkin: unexpected error ({type(exc).__name__}); details in {where}", file=sys.stderr
+        )
+        return 1
+
+
+def _log_traceback() -> Path:
+    path = default_data_dir() / "checkin-errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(traceback.format_exc())
+    except OSError:
+        return Path("(unwritable log)")
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""HTTP client for the BHXH insurance gateway (formats.md §6), over ``requests``.
+
+Credentials travel in the query string of every card check (the protocol's choice), so this
+module never puts a URL into a log line or an exception message: errors carry the host and
+what went wrong, nothing else, and are raised ``from None`` so that a logged traceback cannot
+leak the URL of the failed request either.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+
+from checkin.gateway.protocol import (
+    CARD_CHECK_PATH,
+    TOKEN_PATH,
+    CardAnswer,
+    CardQuery,
+    card_check_body,
+    parse_card_reply,
+    password_hash,
+)
+from checkin.model import Officer
+
+log = logging.getLogger(__name__)
+
+
+class _RedactQueryStrings(logging.Filter):
+    """urllib3 logs every request line, query string included, at DEBUG. The gateway's query
+    string holds the token and the password hash, so it is cut from those records whatever
+    level logging is set to."""
+
+    _QUERY = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = self._QUERY.sub("?<redacted>", message)
+            record.args = None
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+    logging.getLogger(_name).addFilter(_RedactQueryStrings())
+
+TOKEN_SAFETY_MARGIN = timedelta(seconds=30)
+DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
+
+
+class GatewayError(Exception):
+    """The gateway gave no usable answer. Messages are safe to show and to log."""
+
+
+class GatewayUnavailable(GatewayError):
+    """Down, slow, refusing, erroring (5xx) or talking nonsense: try again later."""
+
+
+class GatewayAuthError(GatewayError):
+    """The account was refused even after a fresh token: a configuration problem for IT."""
+
+
+@dataclass(frozen=True)
+class _Token:
+    access_token: str
+    id_token: str
+    expires_at: datetime
+
+
+class GatewayClient:
+    """One desk's connection to the gateway, acting as one officer.
+
+    Thread-safe: lookups may run in parallel; the token is taken once and shared.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        officer: Officer,
+        *,
+        timeout_s: float = 5.0,
+        connect_timeout_s: float = 3.0,
+        verify: bool | str = True,
+        session: requests.Session | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if verify is False:
+            raise ValueError("certificate verification cannot be turned off")
+        self._base = base_url.rstrip("/")
+        self._host = urlsplit(self._base).netloc
+        self._username = username
+        self._password_md5 = password_hash(password)
+        self.officer = officer
+        self._timeout = (connect_timeout_s, timeout_s)
+        self._verify = verify
+        self._session = session or requests.Session()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+
+    @property
+    def timeout_s(self) -> float:
+        return self._timeout[1]
+
+    def close(self) -> None:
+        self._session.close()
+
+    def check_card(self, query: CardQuery) -> CardAnswer:
+        """Ask about one card; a fresh token is taken once if the gateway says 401."""
+        body = card_check_body(query, self.officer)
+        for attempt in (1, 2):
+            token = self._current_token()
+            status, reply = self._post(CARD_CHECK_PATH, body, params=self._auth_params(token))
+            if status == 401 or str(reply.get("maKetQua", "")) == "401":
+                self._drop_token(token)
+                if attempt == 1:
+                    continue
+                raise GatewayAuthError(
+                    "the gateway refused the desk's token twice; check the account"
+                )
+            if "maKetQua" not in reply:
+                raise GatewayUnavailable(
+                    f"the gateway answered HTTP {status} without a result code"
+                )
+            return parse_card_reply(reply, self._clock())
+        raise AssertionError("unreachable")
+
+    def take_token(self) -> None:
+        """Take a token now (the connection test in diagnostics uses this)."""
+        self._current_token(force=True)
+
+    # -- token ---------------------------------------------------------------------------
+
+    def _current_token(self, force: bool = False) -> _Token:
+        with self._token_lock:
+            token = self._token
+            if force or token is None or self._clock() >= token.expires_at - TOKEN_SAFETY_MARGIN:
+                self._token = token = self._take_token()
+            return token
+
+    def _drop_token(self, used: _Token) -> None:
+        with self._token_lock:
+            if self._token is used:
+                self._token = None
+
+    def _take_token(self) -> _Token:
+        form = {"username": self._username, "password": self._password_md5}
+        status, reply = self._post(TOKEN_PATH, form)
+        key = reply.get("APIKey") if isinstance(reply.get("APIKey"), dict) else None
+        if status == 401 or str(reply.get("maKetQua")) in ("401", "402", "403"):
+            code = reply.get("maKetQua", status)
+            raise GatewayAuthError(f"the gateway refused the account (token code {code})")
+        if str(reply.get("maKetQua")) != "200" or not key or not key.get("access_token"):
+            raise GatewayUnavailable(f"the gateway gave no token (HTTP {status})")
+        return _Token(
+            access_token=str(key["access_token"]),
+            id_token=str(key.get("id_token", "")),
+            expires_at=self._expiry(key.get("expires_in")),
+        )
+
+    def _expiry(self, value: object) -> datetime:
+        """``expires_in`` is an absolute UTC timestamp, not seconds (formats.md §6.2)."""
+        if isinstance(value, str):
+            try:
+                stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+            except ValueError:
+                pass
+        return self._clock() + DEFAULT_TOKEN_LIFETIME
+
+    def _auth_params(self, token: _Token) -> dict[str, str]:
+        return {
+            "token": token.access_token,
+            "id_token": token.id_token,
+            "username": self._username,
+            "password": self._password_md5,
+        }
+
+    # -- transport -----------------------------------------------------------------------
+
+    def _post(
+        self, path: str, form: dict[str, str], params: dict[str, str] | None = None
+    ) -> tuple[int, dict]:
+        """POST form-encoded; return (HTTP status, JSON object). 4xx/5xx bodies may still hold
+        a ``maKetQua`` (formats.md §6.8), so the body is read before the status is judged."""
+        try:
+            response = self._session.post(
+                self._base + path,
+                params=params,
+                data=form,
+                timeout=self._timeout,
+                verify=self._verify,  # on every request: env CA bundles override the session
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError:
+            raise GatewayUnavailable(f"TLS to {self._host} failed (certificate?)") from None
+        except requests.exceptions.ConnectTimeout:
+            raise GatewayUnavailable(
+                f"no connection to {self._host} within {self._timeout[0]:g} s"
+            ) from None
+        except requests.exceptions.Timeout:
+            raise GatewayUnavailable(
+                f"{self._host} did not answer within {self._timeout[1]:g} s"
+            ) from None
+        except requests.exceptions.ConnectionError:
+            raise GatewayUnavailable(f"cannot reach {self._host} (refused or dropped)") from None
+        except requests.exceptions.RequestException as exc:
+            raise GatewayUnavailable(
+                f"request to {self._host} failed: {type(exc).__name__}"
+            ) from None
+        return response.status_code, self._json_body(response)
+
+    def _json_body(self, response: requests.Response) -> dict:
+        status = response.status_code
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and ("maKetQua" in body or status == 401):
+            return body
+        if status == 401:
+            return {}
+        if status >= 500:
+            raise GatewayUnavailable(f"{self._host} answered HTTP {status}")
+        if body is None or not isinstance(body, dict):
+            raise GatewayUnavailable(f"{self._host} answered something that is not JSON")
+        return body

@@ -1,0 +1,155 @@
+"""The desk's path for one patient: parse, look up, decide, register.
+
+Intake never blocks a patient on the gateway: without an answer the visit is registered as
+unverified, with the evidence of the failed lookup, and queued for a re-check (NĐ 188/2025
+Art. 38(2)). Everything here is plain Python; the Qt desk runs it on worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from checkin import eligibility
+from checkin.eligibility import Decision
+from checkin.formats import ParseFailure, PayloadError, parse_payload
+from checkin.gateway import CardAnswer, CardQuery, GatewayClient, GatewayError
+from checkin.model import Identity, Officer, Source, mask_number
+from checkin.store import Store, Visit, now_local
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    visit: Visit
+    identity: Identity
+    decision: Decision
+    reopened: bool = False  # the person was already checked in today: same visit, same number
+
+    def to_json(self) -> dict:
+        return {
+            "visit_id": self.visit.id,
+            "queue_number": self.visit.queue_number,
+            "reopened": self.reopened,
+            "patient": self.identity.to_json(),
+            "decision": self.decision.to_json(),
+        }
+
+
+class Intake:
+    """Check-in logic over a store and (optionally) a gateway client."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: GatewayClient | None,
+        *,
+        officer: Officer | None = None,
+        facility_code: str = "",
+        cache_max_age: timedelta = timedelta(hours=72),
+        clock: Callable[[], datetime] = now_local,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.officer = officer or (gateway.officer if gateway else Officer("", ""))
+        self.facility_code = facility_code
+        self.cache_max_age = cache_max_age
+        self.clock = clock
+
+    def handle(self, text: str, *, presented_at: datetime | None = None) -> IntakeResult:
+        """One scanned text to a registered visit. Raises :class:`PayloadError` for text that
+        is not a patient's QR (nothing is written then)."""
+        presented = presented_at or self.clock()
+        parsed = parse_payload(text)
+        if isinstance(parsed, ParseFailure):
+            raise PayloadError(parsed.reason)
+        return self.admit(parsed, presented_at=presented)
+
+    def admit(self, identity: Identity, *, presented_at: datetime | None = None) -> IntakeResult:
+        presented = presented_at or self.clock()
+        decision = self.check(identity)
+        visit, reopened = self.store.register_visit(identity, decision, presented_at=presented)
+        return IntakeResult(visit, identity, visit.decision, reopened)
+
+    def check(self, identity: Identity) -> Decision:
+        """Eligibility for one identity: online when the gateway answers, else the cache."""
+        if self.gateway is None:
+            return self._fallback(identity, "no gateway configured")
+        if not identity.full_name or not identity.date_of_birth:
+            return self._fallback(identity, "name or birth date missing: cannot ask the gateway")
+        number = identity.lookup_number
+        query = CardQuery(number, identity.full_name, identity.date_of_birth)
+        try:
+            answer = self.gateway.check_card(query)
+        except GatewayError as exc:
+            log.warning("lookup of %s failed: %s", mask_number(number), exc)
+            self._audit(number, None, str(exc))
+            return self._fallback(identity, str(exc))
+        useful = eligibility.is_card_answer(answer)
+        self._audit(number, answer, None, cache=useful)
+        if useful:
+            return eligibility.decide(
+                answer, facility_code=self.facility_code, today=self.clock().date()
+            )
+        cached = self._cached(identity)
+        if cached is not None:
+            reason = f"gateway code {answer.result_code}"
+            return eligibility.from_cache(cached, error=reason, now=self.clock())
+        return eligibility.decide(answer, facility_code=self.facility_code)
+
+    def recheck(self, visit: Visit) -> Decision:
+        """Ask the gateway again about an earlier visit; never answers from the cache."""
+        identity = visit.identity
+        if self.gateway is None or not identity.full_name or not identity.date_of_birth:
+            return eligibility.without_answer("cannot ask the gateway about this visit")
+        number = identity.lookup_number
+        try:
+            answer = self.gateway.check_card(
+                CardQuery(number, identity.full_name, identity.date_of_birth)
+            )
+        except GatewayError as exc:
+            self._audit(number, None, str(exc))
+            return eligibility.without_answer(str(exc))
+        useful = eligibility.is_card_answer(answer)
+        self._audit(number, answer, None, cache=useful)
+        if not useful:
+            return eligibility.without_answer(f"gateway code {answer.result_code}")
+        return eligibility.decide(answer, facility_code=self.facility_code)
+
+    def _fallback(self, identity: Identity, error: str) -> Decision:
+        cached = self._cached(identity)
+        if cached is not None:
+            return eligibility.from_cache(cached, error=error, now=self.clock())
+        return eligibility.without_answer(error)
+
+    def _cached(self, identity: Identity) -> CardAnswer | None:
+        return self.store.cached_answer(identity, max_age=self.cache_max_age, now=self.clock())
+
+    def _audit(
+        self, number: str, answer: CardAnswer | None, error: str | None, cache: bool = False
+    ) -> None:
+        self.store.record_lookup(
+            officer=self.officer, number=number, answer=answer, error=error, cache=cache
+        )
+
+
+def sync_once(intake: Intake, *, everything: bool = True) -> dict[str, int]:
+    """Re-check what the outbox holds, once. ``everything`` ignores the back-off times (a
+    manual ``checkin sync``). Returns the contract's counts."""
+    store = intake.store
+    horizon = datetime.max.replace(tzinfo=now_local().tzinfo) if everything else None
+    counts = {"sent": 0, "rechecked": 0, "failed": 0, "pending": 0}
+    for entry in store.due_outbox(now=horizon, limit=10_000):
+        decision = intake.recheck(store.visit(entry.visit_id))
+        resolved = decision.source is Source.ONLINE
+        store.complete_recheck(entry, decision, resolved=resolved)
+        if resolved:
+            counts["sent"] += 1
+            counts["rechecked"] += 1
+        else:
+            counts["failed"] += 1
+    counts["pending"] = store.pending_count()
+    return counts

@@ -1,0 +1,595 @@
+"""The desk's SQLite file: patients, cached gateway answers, visits, the audit log, the outbox.
+
+Writes go through one writer thread (:class:`_Writer`), each in a ``BEGIN IMMEDIATE``
+transaction: a deferred transaction that reads then writes fails at once in WAL mode when
+another connection wrote in between (platform.md §7). Readers use a connection of their own
+per thread. ``synchronous=FULL``: a visit acknowledged to the desk survives a power cut.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from checkin.eligibility import Decision
+from checkin.gateway.protocol import CardAnswer
+from checkin.model import Identity, Officer, Status
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: int
+    visit_date: str
+    queue_number: int
+    identity: Identity
+    decision: Decision
+    presented_at: str
+    created_at: str
+    updated_at: str
+    needs_attention: bool = False  # re-checked later and found not eligible
+
+    @property
+    def status(self) -> Status:
+        return self.decision.status
+
+    def to_json(self) -> dict:
+        return {
+            "visit_id": self.id,
+            "visit_date": self.visit_date,
+            "queue_number": self.queue_number,
+            "status": self.decision.status.value,
+            "patient": self.identity.to_json(),
+            "decision": self.decision.to_json(),
+            "presented_at": self.presented_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "needs_attention": self.needs_attention,
+        }
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    visit_id: int
+    kind: str
+    idempotency_key: str
+    attempts: int
+    next_attempt_at: str
+
+
+def now_local() -> datetime:
+    return datetime.now().astimezone()
+
+
+def patient_key(identity: Identity) -> str:
+    """One key per person: the citizen ID when known, else the BHXH number, else the code."""
+    return identity.citizen_id or identity.social_insurance_number or identity.lookup_number
+
+
+def lookup_keys(identity: Identity) -> list[str]:
+    keys = [identity.card_number, identity.social_insurance_number, identity.citizen_id]
+    return [k for k in keys if k]
+
+
+def _social_number(number: str | None) -> str | None:
+    if not number:
+        return None
+    if len(number) == 15:
+        return number[-10:]
+    return number if len(number) == 10 else None
+
+
+class Store:
+    """Open (creating if needed) the store at ``path``. Thread-safe; close when done."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer = _Writer(self.path)
+        self._writer.call(_create_schema)
+
+    def close(self) -> None:
+        self._writer.stop()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def record_lookup(
+        self,
+        *,
+        officer: Officer,
+        number: str,
+        answer: CardAnswer | None,
+        error: str | None,
+        cache: bool,
+        at: datetime | None = None,
+    ) -> None:
+        """Audit one lookup (always) and cache its answer (when it says something of the card)."""
+        stamp = (at or now_local()).isoformat(timespec="seconds")
+
+        def write(db: sqlite_utils.Database) -> None:
+            db["audit"].insert(
+                {
+                    "at": stamp,
+                    "officer_name": officer.name,
+                    "officer_id": officer.citizen_id,
+                    "number": number,
+                    "result_code": answer.result_code if answer else None,
+                    "error": error,
+                }
+            )
+            if answer is not None and cache:
+                db["answers"].insert(
+                    {
+                        "number": number,
+                        "social_insurance_number": answer.social_insurance_number
+                        or _social_number(answer.card_number)
+                        or _social_number(number),
+                        "result_code": answer.result_code,
+                        "checked_at": answer.received_at,
+                        "answer_json": json.dumps(answer.to_json(), ensure_ascii=False),
+                    }
+                )
+
+        self._writer.call(write)
+
+    def register_visit(
+        self,
+        identity: Identity,
+        decision: Decision,
+        *,
+        presented_at: datetime | None = None,
+        intake_key: str | None = None,
+    ) -> tuple[Visit, bool]:
+        """Register a visit with the day's next queue number, or reopen today's visit of the
+        same person. Returns ``(visit, reopened)``. An unverified visit gets its re-check
+        entry in the outbox in the same transaction, so neither exists without the other."""
+        presented = presented_at or now_local()
+        key = intake_key or str(uuid.uuid4())
+
+        def write(db: sqlite_utils.Database) -> tuple[int, bool]:
+            existing = _find_intake(db, key)
+            if existing is not None:
+                return existing, True
+            day = presented.date().isoformat()
+            person = patient_key(identity)
+            _upsert_patient(db, identity, person, presented)
+            today = _find_visit_of(db, person, day)
+            if today is not None:
+                _refresh_decision(db, today, decision)
+                return today, True
+            visit_id = _insert_visit(db, identity, decision, person, day, presented, key)
+            if decision.status is Status.UNVERIFIED:
+                _enqueue(db, visit_id, "recheck", f"recheck:{key}", presented)
+            return visit_id, False
+
+        visit_id, reopened = self._writer.call(write)
+        return self.visit(visit_id), reopened
+
+    def complete_recheck(self, entry: OutboxEntry, decision: Decision, *, resolved: bool) -> None:
+        """Store a re-check's outcome; when ``resolved`` the entry is done (never re-sent)."""
+        stamp = now_local().isoformat(timespec="seconds")
+
+        def write(db: sqlite_utils.Database) -> None:
+            row = db.execute("SELECT state FROM outbox WHERE id = ?", [entry.id]).fetchone()
+            if row is None or row[0] != "pending":
+                return  # already delivered by an earlier run: idempotent
+            if resolved:
+                attention = decision.status is Status.NOT_ELIGIBLE
+                db.execute(
+                    "UPDATE visits SET status = ?, result_code = ?, source = ?, decision_json = ?,"
+                    " needs_attention = ?, updated_at = ? WHERE id = ?",
+                    [
+                        decision.status.value,
+                        decision.result_code,
+                        decision.source.value,
+                        json.dumps(decision.to_json(), ensure_ascii=False),
+                        int(attention),
+                        stamp,
+                        entry.visit_id,
+                    ],
+                )
+                db.execute(
+                    "UPDATE outbox SET state = 'done', attempts = attempts + 1, updated_at = ?,"
+                    " last_error = NULL WHERE id = ?",
+                    [stamp, entry.id],
+                )
+            else:
+                db.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, last_error = ?,"
+                    " next_attempt_at = ? WHERE id = ?",
+                    [stamp, decision.error, _backoff(entry.attempts + 1), entry.id],
+                )
+
+        self._writer.call(write)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def cached_answer(
+        self, identity: Identity, *, max_age: timedelta, now: datetime | None = None
+    ) -> CardAnswer | None:
+        """The newest cached answer for any of the identity's numbers, if young enough."""
+        keys = lookup_keys(identity)
+        social = {_social_number(k) for k in keys} - {None}
+        if not keys:
+            return None
+        oldest = ((now or now_local()) - max_age).isoformat(timespec="seconds")
+        marks = ",".join("?" * len(keys))
+        smarks = ",".join("?" * len(social)) or "NULL"
+        row = (
+            self._read()
+            .execute(
+                f"SELECT answer_json, checked_at FROM answers WHERE (number IN ({marks})"
+                f" OR social_insurance_number IN ({smarks})) ORDER BY checked_at DESC LIMIT 1",
+                [*keys, *social],
+            )
+            .fetchone()
+        )
+        if row is None or datetime.fromisoformat(row[1]) < datetime.fromisoformat(oldest):
+            return None
+        return CardAnswer.from_json(json.loads(row[0]))
+
+    def visit(self, visit_id: int) -> Visit:
+        row = self._read().execute(_VISIT_SELECT + " WHERE id = ?", [visit_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no visit {visit_id}")
+        return _visit_from_row(row)
+
+    def visits_on(self, day: str) -> list[Visit]:
+        rows = (
+            self._read()
+            .execute(_VISIT_SELECT + " WHERE visit_date = ? ORDER BY queue_number", [day])
+            .fetchall()
+        )
+        return [_visit_from_row(r) for r in rows]
+
+    def due_outbox(self, now: datetime | None = None, limit: int = 100) -> list[OutboxEntry]:
+        stamp = (now or now_local()).isoformat(timespec="seconds")
+        rows = (
+            self._read()
+            .execute(
+                "SELECT id, visit_id, kind, idempotency_key, attempts, next_attempt_at FROM outbox"
+                " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                [stamp, limit],
+            )
+            .fetchall()
+        )
+        return [OutboxEntry(*r) for r in rows]
+
+    def pending_count(self) -> int:
+        return (
+            self._read()
+            .execute("SELECT count(*) FROM outbox WHERE state = 'pending'")
+            .fetchone()[0]
+        )
+
+    def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+        cursor = self._read().execute(
+            "SELECT at, officer_name, officer_id, number, result_code, error FROM audit"
+            " ORDER BY id DESC LIMIT ?",
+            [limit],
+        )
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def _read(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+
+# -- writer thread ---------------------------------------------------------------------------
+
+
+class _Writer:
+    """The one thread that writes. ``call`` runs a function inside ``BEGIN IMMEDIATE`` …
+    ``COMMIT`` (rolled back if it raises) and returns its result to the caller."""
+
+    def __init__(self, path: Path) -> None:
+        self._jobs: queue.Queue[tuple[Callable, Future] | None] = queue.Queue()
+        self._ready: Future = Future()
+        self._thread = threading.Thread(
+            target=self._run, args=(path,), name="store-writer", daemon=True
+        )
+        self._thread.start()
+        self._ready.result()
+
+    def call(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        if not self._thread.is_alive():
+            raise RuntimeError("the store is closed")
+        done: Future = Future()
+        self._jobs.put((fn, done))
+        return done.result()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
+
+    def _run(self, path: Path) -> None:
+        try:
+            conn = _connect(path)
+            conn.execute("PRAGMA journal_mode=WAL")
+            db = sqlite_utils.Database(conn)
+        except BaseException as exc:  # report open failures to the constructor
+            self._ready.set_exception(exc)
+            return
+        self._ready.set_result(None)
+        while (job := self._jobs.get()) is not None:
+            fn, done = job
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                result = fn(db)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                done.set_exception(exc)
+            else:
+                done.set_result(result)
+        conn.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+# -- schema and row helpers ------------------------------------------------------------------
+
+
+def _create_schema(db: sqlite_utils.Database) -> None:
+    db["patients"].create(
+        {
+            "key": str,
+            "card_number": str,
+            "social_insurance_number": str,
+            "citizen_id": str,
+            "full_name": str,
+            "date_of_birth": str,
+            "identity_json": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="key",
+        if_not_exists=True,
+    )
+    db["answers"].create(
+        {
+            "id": int,
+            "number": str,
+            "social_insurance_number": str,
+            "result_code": str,
+            "checked_at": str,
+            "answer_json": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["visits"].create(
+        {
+            "id": int,
+            "intake_key": str,
+            "visit_date": str,
+            "queue_number": int,
+            "patient_key": str,
+            "full_name": str,
+            "status": str,
+            "result_code": str,
+            "source": str,
+            "identity_json": str,
+            "decision_json": str,
+            "needs_attention": int,
+            "presented_at": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"intake_key", "visit_date", "queue_number", "patient_key", "status"},
+        if_not_exists=True,
+    )
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "officer_name": str,
+            "officer_id": str,
+            "number": str,
+            "result_code": str,
+            "error": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["outbox"].create(
+        {
+            "id": int,
+            "visit_id": int,
+            "kind": str,
+            "idempotency_key": str,
+            "state": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "created_at": str,
+            "updated_at": str,
+            "last_error": str,
+        },
+        pk="id",
+        foreign_keys=[("visit_id", "visits", "id")],
+        defaults={"state": "pending", "attempts": 0},
+        if_not_exists=True,
+    )
+    indexes = [
+        ("answers", ["number", "checked_at"], False),
+        ("answers", ["social_insurance_number", "checked_at"], False),
+        ("visits", ["visit_date", "queue_number"], True),
+        ("visits", ["intake_key"], True),
+        ("visits", ["patient_key", "visit_date"], False),
+        ("outbox", ["idempotency_key"], True),
+        ("outbox", ["state", "next_attempt_at"], False),
+        ("audit", ["number"], False),
+    ]
+    for table, columns, unique in indexes:
+        db[table].create_index(columns, unique=unique, if_not_exists=True)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _upsert_patient(
+    db: sqlite_utils.Database, identity: Identity, key: str, seen: datetime
+) -> None:
+    stamp = seen.isoformat(timespec="seconds")
+    row = {
+        "key": key,
+        "card_number": identity.card_number,
+        "social_insurance_number": identity.social_insurance_number,
+        "citizen_id": identity.citizen_id,
+        "full_name": identity.full_name,
+        "date_of_birth": identity.date_of_birth,
+        "identity_json": json.dumps(identity.to_json(), ensure_ascii=False),
+        "last_seen": stamp,
+    }
+    if db.execute("SELECT 1 FROM patients WHERE key = ?", [key]).fetchone():
+        db["patients"].update(key, {k: v for k, v in row.items() if v is not None})
+    else:
+        db["patients"].insert({**row, "first_seen": stamp})
+
+
+def _find_intake(db: sqlite_utils.Database, key: str) -> int | None:
+    row = db.execute("SELECT id FROM visits WHERE intake_key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def _find_visit_of(db: sqlite_utils.Database, person: str, day: str) -> int | None:
+    row = db.execute(
+        "SELECT id FROM visits WHERE patient_key = ? AND visit_date = ? ORDER BY id LIMIT 1",
+        [person, day],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _refresh_decision(db: sqlite_utils.Database, visit_id: int, decision: Decision) -> None:
+    """A second scan with an online answer updates today's visit; an offline one does not
+    overwrite what is known."""
+    if decision.status is Status.UNVERIFIED:
+        return
+    db.execute(
+        "UPDATE visits SET status = ?, result_code = ?, source = ?, decision_json = ?,"
+        " updated_at = ? WHERE id = ?",
+        [
+            decision.status.value,
+            decision.result_code,
+            decision.source.value,
+            json.dumps(decision.to_json(), ensure_ascii=False),
+            now_local().isoformat(timespec="seconds"),
+            visit_id,
+        ],
+    )
+
+
+def _insert_visit(
+    db: sqlite_utils.Database,
+    identity: Identity,
+    decision: Decision,
+    person: str,
+    day: str,
+    presented: datetime,
+    key: str,
+) -> int:
+    number = db.execute(
+        "SELECT coalesce(max(queue_number), 0) + 1 FROM visits WHERE visit_date = ?", [day]
+    ).fetchone()[0]
+    stamp = now_local().isoformat(timespec="seconds")
+    table = db["visits"].insert(
+        {
+            "intake_key": key,
+            "visit_date": day,
+            "queue_number": number,
+            "patient_key": person,
+            "full_name": identity.full_name,
+            "status": decision.status.value,
+            "result_code": decision.result_code,
+            "source": decision.source.value,
+            "identity_json": json.dumps(identity.to_json(), ensure_ascii=False),
+            "decision_json": json.dumps(decision.to_json(), ensure_ascii=False),
+            "needs_attention": 0,
+            "presented_at": presented.isoformat(timespec="seconds"),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
+    return int(table.last_pk)
+
+
+def _enqueue(db: sqlite_utils.Database, visit_id: int, kind: str, key: str, at: datetime) -> None:
+    stamp = at.isoformat(timespec="seconds")
+    db["outbox"].insert(
+        {
+            "visit_id": visit_id,
+            "kind": kind,
+            "idempotency_key": key,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": stamp,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
+
+
+def _backoff(attempts: int) -> str:
+    """Next try: 30 s doubling to 30 min (jitter comes with the background sender)."""
+    delay = min(30 * 2 ** max(0, attempts - 1), 1800)
+    return (now_local() + timedelta(seconds=delay)).isoformat(timespec="seconds")
+
+
+_VISIT_SELECT = (
+    "SELECT id, visit_date, queue_number, identity_json, decision_json, presented_at,"
+    " created_at, updated_at, needs_attention FROM visits"
+)
+
+
+def _visit_from_row(row: tuple) -> Visit:
+    return Visit(
+        id=row[0],
+        visit_date=row[1],
+        queue_number=row[2],
+        identity=Identity.from_json(json.loads(row[3])),
+        decision=Decision.from_json(json.loads(row[4])),
+        presented_at=row[5],
+        created_at=row[6],
+        updated_at=row[7],
+        needs_attention=bool(row[8]),
+    )

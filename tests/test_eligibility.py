@@ -1,0 +1,112 @@
+"""Every result code maps to a verdict; the table is checked code by code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from checkin import eligibility
+from checkin.gateway.protocol import CardAnswer, NewCard
+from checkin.model import Source, Status
+
+EXPECTED = {
+    "000": Status.ELIGIBLE,
+    "001": Status.WARNING,
+    "002": Status.WARNING,
+    "003": Status.WARNING,
+    "004": Status.WARNING,
+    "010": Status.NOT_ELIGIBLE,
+    "050": Status.NOT_ELIGIBLE,
+    "051": Status.WARNING,
+    "052": Status.WARNING,
+    "053": Status.WARNING,
+    "054": Status.UNVERIFIED,
+    "055": Status.UNVERIFIED,
+    "060": Status.WARNING,
+    "061": Status.WARNING,
+    "070": Status.WARNING,
+    "080": Status.WARNING,
+    "090": Status.WARNING,
+    "100": Status.UNVERIFIED,
+    "101": Status.UNVERIFIED,
+    "110": Status.NOT_ELIGIBLE,
+    "120": Status.NOT_ELIGIBLE,
+    "121": Status.NOT_ELIGIBLE,
+    "122": Status.NOT_ELIGIBLE,
+    "123": Status.NOT_ELIGIBLE,
+    "124": Status.NOT_ELIGIBLE,
+    "130": Status.WARNING,
+    "205": Status.WARNING,
+    "401": Status.UNVERIFIED,
+    "500": Status.UNVERIFIED,
+}
+
+
+def reply(code: str, **extra) -> CardAnswer:
+    return CardAnswer(
+        result_code=code,
+        note=None,
+        received_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        card_number="DN4010123456789",
+        valid_from="2024-01-01",
+        valid_to="2099-12-31",
+        registered_facility="01001",
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(("code", "status"), sorted(EXPECTED.items()))
+def test_every_code_has_a_verdict_message_and_action(code, status):
+    decision = eligibility.decide(reply(code), facility_code="01001")
+    assert decision.status is status
+    assert decision.result_code == code
+    assert decision.message and decision.action
+    assert decision.source is Source.ONLINE
+
+
+def test_table_covers_exactly_the_documented_codes():
+    assert set(eligibility.RULES) == set(EXPECTED)
+
+
+def test_unknown_code_is_unverified_not_a_crash():
+    decision = eligibility.decide(reply("999"))
+    assert decision.status is Status.UNVERIFIED
+
+
+@pytest.mark.parametrize("code", ["003", "004"])
+def test_new_card_fields_replace_the_old(code):
+    new = NewCard("DN4010999999999", "2025-01-01", "2030-12-31", "01002", "BV khác")
+    decision = eligibility.decide(reply(code, new_card=new))
+    assert decision.card_number == "DN4010999999999"
+    assert decision.valid_to == "2030-12-31"
+    assert decision.registered_facility == "01002"
+
+
+def test_eligible_message_names_validity_and_other_facility():
+    decision = eligibility.decide(
+        reply(
+            "000",
+        ),
+        facility_code="79001",
+    )
+    assert "31/12/2099" in decision.message
+    assert "01001" in decision.message
+
+
+def test_cached_answer_is_never_shown_as_online():
+    old = reply("000")
+    now = datetime.fromisoformat(old.received_at) + timedelta(hours=2)
+    decision = eligibility.from_cache(old, error="timeout", now=now)
+    assert decision.status is Status.UNVERIFIED
+    assert decision.source is Source.CACHE
+    assert decision.cached_status is Status.ELIGIBLE
+    assert "2 giờ trước" in decision.message
+    assert decision.error == "timeout"
+
+
+def test_no_answer_keeps_the_evidence():
+    decision = eligibility.without_answer("connection refused")
+    assert decision.status is Status.UNVERIFIED and decision.source is Source.NONE
+    assert decision.result_code is None and decision.error == "connection refused"
+    assert eligibility.Decision.from_json(decision.to_json()) == decision
