@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# Qt offscreen (first six), ZBar for the pyzbar fallback, fonts with Vietnamese glyphs.
+# Qt offscreen (first six), ZBar for the pyzbar fallback, fonts with Vietnamese glyphs;
+# pcscd + the vpcd virtual reader for the chip tests, and what pyscard needs to build.
 APT_PACKAGES := libglib2.0-0 libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 \
-	libzbar0 fonts-dejavu-core
+	libzbar0 fonts-dejavu-core \
+	pcscd libpcsclite1 libpcsclite-dev vsmartcard-vpcd gcc libc6-dev
 
 .PHONY: run test bench deps apt lint demo clean screenshots
 

@@ -206,12 +206,26 @@ def cmd_visits(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from checkin.intake import sync_once
+    from checkin.outbox import sync_once
 
     config = _config(args)
     with _open_intake(config, require_gateway=True) as intake:
         counts = sync_once(intake)
     emit(args, counts, lambda: [f"{k}: {v}" for k, v in counts.items()])
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from checkin.store import Store
+
+    config = _config(args)
+    days = args.days if args.days is not None else config.store.retention_days
+    if days <= 0:
+        raise UsageError("--days must be a positive number of days")
+    with Store(config.store_path) as store:
+        purged = store.purge_answers(timedelta(days=days))
+    data = {"purged": purged, "retention_days": days}
+    emit(args, data, lambda: [f"removed {purged} cached answers older than {days} days"])
     return 0
 
 
@@ -393,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("visits", cmd_visits, "the visits registered that day")
     p.add_argument("--date", help="YYYY-MM-DD (default today)")
     add("sync", cmd_sync, "re-check the unverified visits the outbox holds")
+    p = add("purge", cmd_purge, "remove cached answers older than the retention (audit stays)")
+    p.add_argument("--days", type=int, help="retention in days (default: store.retention_days)")
     p = add("sandbox", cmd_sandbox, "run the bundled insurance gateway simulator")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)

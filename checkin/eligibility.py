@@ -66,6 +66,8 @@ RULES: dict[str, Rule] = {
 # Codes that say nothing about the card: the gateway (or our account) failed. Such answers are
 # not cached and the visit stays unverified, to be re-checked.
 GATEWAY_FAILURE_CODES = frozenset({"054", "055", "100", "101", "401", "500"})
+# Of those, the ones that mean the gateway itself is failing (the breaker counts them).
+GATEWAY_ERROR_CODES = frozenset({"100", "101", "500"})
 UNKNOWN_CODE = Rule(UNVERIFIED, "Cổng BHXH trả mã kết quả lạ", _RETRY_LATER)
 
 

@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checkin import eligibility
+from checkin.breaker import CircuitBreaker
 from checkin.eligibility import Decision
 from checkin.formats import ParseFailure, PayloadError, parse_payload
-from checkin.gateway import CardAnswer, CardQuery, GatewayClient, GatewayError
-from checkin.model import Identity, Officer, Source, mask_number
+from checkin.gateway import (
+    CardAnswer,
+    CardQuery,
+    GatewayClient,
+    GatewayError,
+    GatewayUnavailable,
+)
+from checkin.model import Identity, Officer, mask_number
 from checkin.store import Store, Visit, now_local
 
 log = logging.getLogger(__name__)
@@ -51,49 +58,57 @@ class Intake:
         facility_code: str = "",
         cache_max_age: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = now_local,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.store = store
         self.gateway = gateway
+        self.breaker = breaker or CircuitBreaker()
         self.officer = officer or (gateway.officer if gateway else Officer("", ""))
         self.facility_code = facility_code
         self.cache_max_age = cache_max_age
         self.clock = clock
 
-    def handle(self, text: str, *, presented_at: datetime | None = None) -> IntakeResult:
+    def handle(
+        self, text: str, *, presented_at: datetime | None = None, intake_key: str | None = None
+    ) -> IntakeResult:
         """One scanned text to a registered visit. Raises :class:`PayloadError` for text that
-        is not a patient's QR (nothing is written then)."""
+        is not a patient's QR (nothing is written then). The same ``intake_key`` twice (a
+        retry after a crash) gives the same visit."""
         presented = presented_at or self.clock()
         parsed = parse_payload(text)
         if isinstance(parsed, ParseFailure):
             raise PayloadError(parsed.reason)
-        return self.admit(parsed, presented_at=presented)
+        return self.admit(parsed, presented_at=presented, intake_key=intake_key)
 
-    def admit(self, identity: Identity, *, presented_at: datetime | None = None) -> IntakeResult:
+    def admit(
+        self,
+        identity: Identity,
+        *,
+        presented_at: datetime | None = None,
+        intake_key: str | None = None,
+    ) -> IntakeResult:
         presented = presented_at or self.clock()
         decision = self.check(identity)
-        visit, reopened = self.store.register_visit(identity, decision, presented_at=presented)
+        visit, reopened = self.store.register_visit(
+            identity, decision, presented_at=presented, intake_key=intake_key
+        )
         return IntakeResult(visit, identity, visit.decision, reopened)
 
     def check(self, identity: Identity) -> Decision:
-        """Eligibility for one identity: online when the gateway answers, else the cache."""
+        """Eligibility for one identity: online when the gateway answers, else the cache.
+
+        While the breaker is open no lookup is sent: the answer comes from the cache at once.
+        """
         if self.gateway is None:
             return self._fallback(identity, "no gateway configured")
         if not identity.full_name or not identity.date_of_birth:
             return self._fallback(identity, "name or birth date missing: cannot ask the gateway")
-        number = identity.lookup_number
-        query = CardQuery(number, identity.full_name, identity.date_of_birth)
-        try:
-            answer = self.gateway.check_card(query)
-        except GatewayError as exc:
-            log.warning("lookup of %s failed: %s", mask_number(number), exc)
-            self._audit(number, None, str(exc))
-            return self._fallback(identity, str(exc))
-        useful = eligibility.is_card_answer(answer)
-        self._audit(number, answer, None, cache=useful)
-        if useful:
-            return eligibility.decide(
-                answer, facility_code=self.facility_code, today=self.clock().date()
-            )
+        answer, error = self._ask(identity)
+        if answer is None:
+            return self._fallback(identity, error or "no answer")
+        if eligibility.is_card_answer(answer):
+            today = self.clock().date()
+            return eligibility.decide(answer, facility_code=self.facility_code, today=today)
         cached = self._cached(identity)
         if cached is not None:
             reason = f"gateway code {answer.result_code}"
@@ -105,19 +120,55 @@ class Intake:
         identity = visit.identity
         if self.gateway is None or not identity.full_name or not identity.date_of_birth:
             return eligibility.without_answer("cannot ask the gateway about this visit")
-        number = identity.lookup_number
-        try:
-            answer = self.gateway.check_card(
-                CardQuery(number, identity.full_name, identity.date_of_birth)
-            )
-        except GatewayError as exc:
-            self._audit(number, None, str(exc))
-            return eligibility.without_answer(str(exc))
-        useful = eligibility.is_card_answer(answer)
-        self._audit(number, answer, None, cache=useful)
-        if not useful:
+        answer, error = self._ask(identity)
+        if answer is None:
+            return eligibility.without_answer(error or "no answer")
+        if not eligibility.is_card_answer(answer):
             return eligibility.without_answer(f"gateway code {answer.result_code}")
         return eligibility.decide(answer, facility_code=self.facility_code)
+
+    def probe(self) -> bool:
+        """When offline and the cooldown has passed, see whether the gateway is back (a token
+        request: it reaches the gateway without looking anyone up). True when online."""
+        if self.gateway is None:
+            return False
+        if self.breaker.online:
+            return True
+        if not self.breaker.allow():
+            return False
+        try:
+            self.gateway.take_token()
+        except GatewayError as exc:
+            self.breaker.failed(str(exc))
+            return False
+        self.breaker.succeeded()
+        return True
+
+    def _ask(self, identity: Identity) -> tuple[CardAnswer | None, str | None]:
+        """One audited lookup through the breaker: ``(answer, None)`` or ``(None, error)``."""
+        assert self.gateway is not None
+        number = identity.lookup_number
+        if not self.breaker.allow():
+            error = f"not sent: gateway offline ({self.breaker.status.last_error})"
+            self._audit(number, None, error)
+            return None, error
+        query = CardQuery(number, identity.full_name, identity.date_of_birth or "")
+        try:
+            answer = self.gateway.check_card(query)
+        except GatewayError as exc:
+            if isinstance(exc, GatewayUnavailable):
+                self.breaker.failed(str(exc))
+            else:
+                self.breaker.succeeded()  # it answered; the account is the problem
+            log.warning("lookup of %s failed: %s", mask_number(number), exc)
+            self._audit(number, None, str(exc))
+            return None, str(exc)
+        if answer.result_code in eligibility.GATEWAY_ERROR_CODES:
+            self.breaker.failed(f"gateway code {answer.result_code}")
+        else:
+            self.breaker.succeeded()
+        self._audit(number, answer, None, cache=eligibility.is_card_answer(answer))
+        return answer, None
 
     def _fallback(self, identity: Identity, error: str) -> Decision:
         cached = self._cached(identity)
@@ -134,22 +185,3 @@ class Intake:
         self.store.record_lookup(
             officer=self.officer, number=number, answer=answer, error=error, cache=cache
         )
-
-
-def sync_once(intake: Intake, *, everything: bool = True) -> dict[str, int]:
-    """Re-check what the outbox holds, once. ``everything`` ignores the back-off times (a
-    manual ``checkin sync``). Returns the contract's counts."""
-    store = intake.store
-    horizon = datetime.max.replace(tzinfo=now_local().tzinfo) if everything else None
-    counts = {"sent": 0, "rechecked": 0, "failed": 0, "pending": 0}
-    for entry in store.due_outbox(now=horizon, limit=10_000):
-        decision = intake.recheck(store.visit(entry.visit_id))
-        resolved = decision.source is Source.ONLINE
-        store.complete_recheck(entry, decision, resolved=resolved)
-        if resolved:
-            counts["sent"] += 1
-            counts["rechecked"] += 1
-        else:
-            counts["failed"] += 1
-    counts["pending"] = store.pending_count()
-    return counts

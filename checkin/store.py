@@ -9,14 +9,17 @@ per thread. ``synchronous=FULL``: a visit acknowledged to the desk survives a po
 from __future__ import annotations
 
 import json
+import os
 import queue
+import random
+import socket
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +31,7 @@ from checkin.model import Identity, Officer, Status
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
+CLAIM_TTL = timedelta(minutes=2)  # longer than any lookup; an older claim died with its process
 
 
 @dataclass(frozen=True)
@@ -217,17 +221,26 @@ class Store:
                 )
                 db.execute(
                     "UPDATE outbox SET state = 'done', attempts = attempts + 1, updated_at = ?,"
-                    " last_error = NULL WHERE id = ?",
+                    " last_error = NULL, claimed_at = NULL WHERE id = ?",
                     [stamp, entry.id],
                 )
             else:
                 db.execute(
                     "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, last_error = ?,"
-                    " next_attempt_at = ? WHERE id = ?",
+                    " next_attempt_at = ?, claimed_at = NULL WHERE id = ?",
                     [stamp, decision.error, _backoff(entry.attempts + 1), entry.id],
                 )
 
         self._writer.call(write)
+
+    def purge_answers(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete cached answers older than the retention period; the audit log stays."""
+        cutoff = ((now or now_local()) - older_than).astimezone(UTC).isoformat(timespec="seconds")
+
+        def write(db: sqlite_utils.Database) -> int:
+            return db.execute("DELETE FROM answers WHERE checked_at < ?", [cutoff]).rowcount
+
+        return self._writer.call(write)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -281,6 +294,36 @@ class Store:
             .fetchall()
         )
         return [OutboxEntry(*r) for r in rows]
+
+    def claim_due(self, now: datetime | None = None, limit: int = 100) -> list[OutboxEntry]:
+        """Claim due entries for sending, durably, so that no other sender takes them. A
+        claim whose process is gone, or older than ``CLAIM_TTL``, is free again."""
+        moment = now_local()
+        stamp = (now or moment).isoformat(timespec="seconds")
+        stale = (moment - CLAIM_TTL).isoformat(timespec="seconds")
+        claimed = moment.isoformat(timespec="seconds")
+
+        def write(db: sqlite_utils.Database) -> list[OutboxEntry]:
+            rows = db.execute(
+                "SELECT id, visit_id, kind, idempotency_key, attempts, next_attempt_at,"
+                " claimed_at, claimed_by FROM outbox WHERE state = 'pending'"
+                " AND next_attempt_at <= ? ORDER BY id",
+                [stamp],
+            )
+            free = []
+            for row in rows:
+                if row[6] is None or row[6] < stale or not _owner_alive(row[7]):
+                    free.append(OutboxEntry(*row[:6]))
+                    if len(free) == limit:
+                        break
+            for entry in free:
+                db.execute(
+                    "UPDATE outbox SET claimed_at = ?, claimed_by = ? WHERE id = ?",
+                    [claimed, _OWNER, entry.id],
+                )
+            return free
+
+        return self._writer.call(write)
 
     def pending_count(self) -> int:
         return (
@@ -446,12 +489,17 @@ def _create_schema(db: sqlite_utils.Database) -> None:
             "created_at": str,
             "updated_at": str,
             "last_error": str,
+            "claimed_at": str,
+            "claimed_by": str,
         },
         pk="id",
         foreign_keys=[("visit_id", "visits", "id")],
         defaults={"state": "pending", "attempts": 0},
         if_not_exists=True,
     )
+    for column in ("claimed_at", "claimed_by"):  # files made before claims existed
+        if column not in db["outbox"].columns_dict:
+            db["outbox"].add_column(column, str)
     indexes = [
         ("answers", ["number", "checked_at"], False),
         ("answers", ["social_insurance_number", "checked_at"], False),
@@ -569,9 +617,28 @@ def _enqueue(db: sqlite_utils.Database, visit_id: int, kind: str, key: str, at: 
     )
 
 
+_OWNER = f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Is the process that claimed an entry still running? (WAL: all users share one host.)"""
+    if not owner:
+        return False
+    pid, _, host = owner.partition("@")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # cannot tell: the claim's age decides
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _backoff(attempts: int) -> str:
-    """Next try: 30 s doubling to 30 min (jitter comes with the background sender)."""
-    delay = min(30 * 2 ** max(0, attempts - 1), 1800)
+    """Next try: 30 s doubling to 30 min, ±20 % jitter so that desks do not retry in step."""
+    delay = min(30 * 2 ** max(0, attempts - 1), 1800) * random.uniform(0.8, 1.2)
     return (now_local() + timedelta(seconds=delay)).isoformat(timespec="seconds")
 
 

@@ -169,3 +169,19 @@ def test_writes_after_close_fail_clearly(tmp_path):
     s.close()
     with pytest.raises(RuntimeError, match="closed"):
         s.register_visit(person(1), eligibility.without_answer("x"))
+
+
+def test_purge_removes_old_cached_answers_but_keeps_the_audit(store):
+    old = datetime.now(UTC) - timedelta(days=100)
+    for when in (old, datetime.now(UTC)):
+        store.record_lookup(
+            officer=OFFICER,
+            number="DN4000000000001",
+            answer=answer("000", when),
+            error=None,
+            cache=True,
+        )
+    assert store.purge_answers(timedelta(days=90)) == 1
+    assert store.purge_answers(timedelta(days=90)) == 0
+    assert store.cached_answer(person(1), max_age=timedelta(days=365)) is not None
+    assert len(store.audit_rows()) == 2

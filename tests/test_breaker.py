@@ -1,0 +1,103 @@
+"""The circuit breaker alone (a fake clock), then in front of the real sandbox."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from checkin.breaker import BreakerState, CircuitBreaker
+from checkin.gateway import GatewayClient
+from checkin.intake import Intake
+from checkin.model import Officer, Source, Status
+from checkin.store import Store
+from tests.conftest import payload
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_opens_on_first_failure_and_probes_after_cooldown():
+    clock, changes = Clock(), []
+    breaker = CircuitBreaker(cooldown_s=10, clock=clock, on_change=changes.append)
+    assert breaker.allow()
+    breaker.failed("timeout")
+    assert breaker.status.state is BreakerState.OPEN and not breaker.allow()
+    clock.now = 10.5
+    assert breaker.allow()  # the one probe
+    assert not breaker.allow()  # no second probe while the first is out
+    breaker.succeeded()
+    assert breaker.online and breaker.status.last_error is None
+    assert [c.state for c in changes] == ["open", "half_open", "closed"]
+
+
+def test_failed_probe_doubles_the_cooldown_up_to_a_cap():
+    clock = Clock()
+    breaker = CircuitBreaker(cooldown_s=10, max_cooldown_s=25, clock=clock)
+    breaker.failed("down")
+    waits = []
+    for _ in range(3):
+        opened = clock.now
+        while not breaker.allow():
+            clock.now += 0.5
+        waits.append(clock.now - opened)
+        breaker.failed("still down")
+    assert waits == [10, 20, 25]
+
+
+@pytest.fixture
+def intake(tmp_path, healthy_sandbox):
+    population = healthy_sandbox.population
+    account, officer = population.accounts[0], population.officers[0]
+    client = GatewayClient(
+        healthy_sandbox.url,
+        account.username,
+        account.password,
+        Officer(officer.name, officer.citizen_id),
+        timeout_s=0.5,
+        connect_timeout_s=0.5,
+    )
+    store = Store(tmp_path / "desk.db")
+    breaker = CircuitBreaker(cooldown_s=0.3)
+    yield Intake(store, client, cache_max_age=timedelta(hours=1), breaker=breaker)
+    client.close()
+    store.close()
+
+
+@pytest.mark.parametrize("fault", ["down", "slow", "http500", "garbage"])
+def test_offline_within_one_timeout_then_no_scan_waits(intake, healthy_sandbox, fault):
+    intake.check(intake_identity("eligible-old"))  # online; caches the answer
+    healthy_sandbox.faults.set(fault, delay_s=2)
+    started = time.monotonic()
+    first = intake.handle(payload("eligible-new"))
+    assert time.monotonic() - started < 0.5 + 0.4  # one read timeout, at most
+    assert first.decision.status is Status.UNVERIFIED and not intake.breaker.online
+    started = time.monotonic()
+    second = intake.handle(payload("eligible-old"))
+    assert time.monotonic() - started < 0.1  # offline: nothing sent
+    assert second.decision.source is Source.CACHE
+    assert "not sent" in intake.store.audit_rows()[0]["error"]
+
+
+def test_comes_back_by_itself(intake, healthy_sandbox):
+    healthy_sandbox.faults.set("down")
+    intake.handle(payload("eligible-new"))
+    assert not intake.breaker.online
+    assert not intake.probe()  # still in its cooldown
+    healthy_sandbox.faults.set("none")
+    time.sleep(0.35)
+    assert intake.probe() and intake.breaker.online
+    result = intake.handle(payload("eligible-old"))
+    assert result.decision.source is Source.ONLINE
+
+
+def intake_identity(key: str):
+    from checkin.formats import parse_or_raise
+
+    return parse_or_raise(payload(key))

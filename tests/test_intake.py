@@ -1,0 +1,134 @@
+"""The desk's path in-process: recorded payloads → sandbox over HTTP → real SQLite file."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from checkin.breaker import CircuitBreaker
+from checkin.formats import PayloadError
+from checkin.gateway import GatewayClient
+from checkin.intake import Intake
+from checkin.model import Officer, Source, Status
+from checkin.outbox import sync_once
+from checkin.store import Store
+from tests.conftest import payload
+
+
+@pytest.fixture
+def intake(tmp_path, healthy_sandbox):
+    population = healthy_sandbox.population
+    account, officer = population.accounts[0], population.officers[0]
+    client = GatewayClient(
+        healthy_sandbox.url,
+        account.username,
+        account.password,
+        Officer(officer.name, officer.citizen_id),
+        timeout_s=1.0,
+        connect_timeout_s=0.5,
+    )
+    store = Store(tmp_path / "desk.db")
+    yield Intake(
+        store, client, facility_code=population.facility_code, cache_max_age=timedelta(hours=72)
+    )
+    client.close()
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "code"),
+    [
+        ("eligible-old", Status.ELIGIBLE, "000"),
+        ("eligible-new", Status.ELIGIBLE, "000"),
+        ("eligible-cccd", Status.ELIGIBLE, "000"),
+        ("new-card-004", Status.WARNING, "004"),
+        ("expired-010", Status.NOT_ELIGIBLE, "010"),
+        ("unregistered-050", Status.NOT_ELIGIBLE, "050"),
+        ("bad-group-051", Status.WARNING, "051"),
+        ("wrong-name-060", Status.WARNING, "060"),
+        ("wrong-dob-070", Status.WARNING, "070"),
+        ("revoked-110", Status.NOT_ELIGIBLE, "110"),
+    ],
+)
+def test_recorded_payloads_get_the_right_verdict(intake, key, status, code):
+    result = intake.handle(payload(key))
+    assert (result.decision.status, result.decision.result_code) == (status, code)
+    assert result.decision.source is Source.ONLINE
+    assert result.visit.queue_number == 1 and not result.reopened
+    (audit,) = intake.store.audit_rows()
+    assert audit["result_code"] == code and audit["officer_name"] == intake.officer.name
+
+
+def test_new_card_is_what_the_visit_records(intake):
+    result = intake.handle(payload("new-card-003"))
+    assert result.decision.result_code == "003"
+    assert result.decision.card_number != result.identity.card_number
+
+
+def test_second_scan_reopens_todays_visit(intake):
+    first = intake.handle(payload("eligible-old"))
+    again = intake.handle(payload("eligible-old"))
+    assert again.reopened and again.visit.id == first.visit.id
+    other = intake.handle(payload("eligible-new"))
+    assert other.visit.queue_number == 2
+
+
+def test_bad_payload_raises_and_writes_nothing(intake):
+    with pytest.raises(PayloadError):
+        intake.handle("DN4010123456789|zz|$")
+    assert intake.store.audit_rows() == []
+
+
+def test_gateway_down_uses_the_cache_but_never_as_online(intake, healthy_sandbox):
+    intake.check(intake_identity(payload("eligible-old")))
+    healthy_sandbox.faults.set("down")
+    result = intake.handle(payload("eligible-old"))
+    decision = result.decision
+    assert decision.status is Status.UNVERIFIED and decision.source is Source.CACHE
+    assert decision.cached_status is Status.ELIGIBLE and decision.error
+    assert intake.store.pending_count() == 1
+
+
+def test_gateway_down_without_cache_admits_unverified_with_evidence(intake, healthy_sandbox):
+    healthy_sandbox.faults.set("http500")
+    result = intake.handle(payload("expired-010"))
+    assert result.decision.status is Status.UNVERIFIED and result.decision.source is Source.NONE
+    assert "HTTP 500" in result.decision.error
+    assert intake.store.audit_rows()[0]["error"] == result.decision.error
+
+
+def test_sync_rechecks_once_and_flags_not_eligible(intake, healthy_sandbox):
+    intake.breaker = CircuitBreaker(cooldown_s=0.05)
+    healthy_sandbox.faults.set("down")
+    visit = intake.handle(payload("expired-010")).visit
+    before = sum(healthy_sandbox.requests_by_card.values())
+    # offline: the sender waits for the breaker instead of hammering a dead gateway
+    assert sync_once(intake) == {"sent": 0, "rechecked": 0, "failed": 0, "pending": 1}
+    assert sum(healthy_sandbox.requests_by_card.values()) == before
+    healthy_sandbox.faults.set("none")
+    time.sleep(0.06)
+    before = sum(healthy_sandbox.lookups_by_card.values())
+    assert sync_once(intake) == {"sent": 1, "rechecked": 1, "failed": 0, "pending": 0}
+    assert sync_once(intake) == {"sent": 0, "rechecked": 0, "failed": 0, "pending": 0}
+    assert sum(healthy_sandbox.lookups_by_card.values()) == before + 1
+    updated = intake.store.visit(visit.id)
+    assert updated.status is Status.NOT_ELIGIBLE and updated.needs_attention
+
+
+def test_officer_not_registered_is_unverified_and_says_so(tmp_path, healthy_sandbox):
+    account = healthy_sandbox.population.accounts[0]
+    client = GatewayClient(
+        healthy_sandbox.url, account.username, account.password, Officer("Người Lạ", "079090009999")
+    )
+    with Store(tmp_path / "d.db") as store:
+        result = Intake(store, client).handle(payload("eligible-old"))
+    assert result.decision.status is Status.UNVERIFIED and result.decision.result_code == "054"
+    assert "IT" in result.decision.action
+
+
+def intake_identity(text: str):
+    from checkin.formats import parse_or_raise
+
+    return parse_or_raise(text)
