@@ -114,22 +114,46 @@ def is_card_answer(answer: CardAnswer) -> bool:
     return answer.result_code in RULES and answer.result_code not in GATEWAY_FAILURE_CODES
 
 
+EXPIRY_NOTICE_DAYS = 30
+
+
 def decide(answer: CardAnswer, *, facility_code: str = "", today: date | None = None) -> Decision:
     """The verdict for an answer just had from the gateway."""
+    day = today or date.today()
     rule = rule_for(answer.result_code)
-    card = _current_card(answer)
-    message = rule.message
+    card = _current_card(answer, day)
+    status, message, action = rule.status, rule.message, rule.action
     if rule.status is ELIGIBLE:
-        message = _eligible_message(card, facility_code, today or date.today())
+        status, message, action = _dated_verdict(card, facility_code, day)
     return Decision(
-        status=rule.status,
+        status=status,
         result_code=answer.result_code,
         message=message,
-        action=rule.action,
+        action=action,
         source=Source.ONLINE,
         checked_at=answer.received_at,
         **card,
     )
+
+
+def _dated_verdict(card: dict, facility_code: str, today: date) -> tuple[Status, str, str]:
+    """A 000 answer, read against the card's own dates and this hospital's code."""
+    valid_from, valid_to = _date(card.get("valid_from")), _date(card.get("valid_to"))
+    if valid_from and valid_from > today:
+        message = f"Thẻ chưa đến hạn sử dụng (từ {valid_from:%d/%m/%Y})"
+        return WARNING, message, "Kiểm tra ngày hiệu lực; chưa hưởng BHYT trước ngày đó"
+    if valid_to and valid_to < today:
+        message = f"Cổng báo hợp lệ nhưng thẻ ghi hết hạn {valid_to:%d/%m/%Y}"
+        return WARNING, message, "Kiểm tra lại thẻ (quy định 15 ngày sau hết hạn khi đang điều trị)"
+    parts = [RULES["000"].message]
+    if valid_to:
+        parts.append(f"đến {valid_to:%d/%m/%Y}")
+        left = (valid_to - today).days
+        if left <= EXPIRY_NOTICE_DAYS:
+            parts.append(f"(còn {left} ngày)")
+    if facility_code and card.get("registered_facility") not in (None, facility_code):
+        parts.append(f"· ĐKBĐ nơi khác: {card['registered_facility']}")
+    return ELIGIBLE, " ".join(parts), RULES["000"].action
 
 
 def from_cache(answer: CardAnswer, *, error: str, now: datetime) -> Decision:
@@ -164,10 +188,13 @@ def without_answer(error: str, *, message: str | None = None) -> Decision:
     )
 
 
-def _current_card(answer: CardAnswer) -> dict:
-    """For 003/004 the new card's fields are the ones to use."""
+def _current_card(answer: CardAnswer, today: date) -> dict:
+    """003: the new card. 004: both are valid; the one valid on the day of the visit."""
     new = answer.new_card
-    if answer.result_code in ("003", "004") and new and new.card_number:
+    use_new = answer.result_code == "003" or (
+        answer.result_code == "004" and (_date(new.valid_from) or today) <= today if new else False
+    )
+    if new and new.card_number and use_new:
         return {
             "card_number": new.card_number,
             "valid_from": new.valid_from,
@@ -182,20 +209,11 @@ def _current_card(answer: CardAnswer) -> dict:
     }
 
 
-def _eligible_message(card: dict, facility_code: str, today: date) -> str:
-    parts = [RULES["000"].message]
-    if card.get("valid_to"):
-        parts.append(f"đến {_dmy(card['valid_to'])}")
-    if facility_code and card.get("registered_facility") not in (None, facility_code):
-        parts.append(f"(ĐKBĐ nơi khác: {card['registered_facility']})")
-    return " ".join(parts)
-
-
-def _dmy(iso: str) -> str:
+def _date(iso: str | None) -> date | None:
     try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+        return date.fromisoformat(iso) if iso else None
     except ValueError:
-        return iso
+        return None
 
 
 def _age_words(received_at: str, now: datetime) -> str:

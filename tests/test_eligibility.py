@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -77,10 +77,41 @@ def test_unknown_code_is_unverified_not_a_crash():
 @pytest.mark.parametrize("code", ["003", "004"])
 def test_new_card_fields_replace_the_old(code):
     new = NewCard("DN4010999999999", "2025-01-01", "2030-12-31", "01002", "BV khác")
-    decision = eligibility.decide(reply(code, new_card=new))
+    decision = eligibility.decide(reply(code, new_card=new), today=date(2026, 1, 1))
     assert decision.card_number == "DN4010999999999"
     assert decision.valid_to == "2030-12-31"
     assert decision.registered_facility == "01002"
+
+
+def test_004_keeps_the_old_card_until_the_new_one_starts():
+    new = NewCard("DN4010999999999", "2027-01-01", "2031-12-31", "01001", "BV")
+    decision = eligibility.decide(reply("004", new_card=new), today=date(2026, 6, 1))
+    assert decision.card_number == "DN4010123456789"
+    later = eligibility.decide(reply("004", new_card=new), today=date(2027, 1, 1))
+    assert later.card_number == "DN4010999999999"
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to", "status", "words"),
+    [
+        ("2024-01-01", "2099-12-31", Status.ELIGIBLE, "31/12/2099"),
+        ("2024-01-01", "2026-06-20", Status.ELIGIBLE, "còn 19 ngày"),
+        ("2026-07-01", "2099-12-31", Status.WARNING, "chưa đến hạn"),
+        ("2024-01-01", "2026-05-01", Status.WARNING, "hết hạn 01/05/2026"),
+    ],
+)
+def test_eligible_answers_are_read_against_the_card_dates(valid_from, valid_to, status, words):
+    answer = CardAnswer(
+        "000",
+        None,
+        "2026-06-01T01:00:00+00:00",
+        card_number="DN4010123456789",
+        valid_from=valid_from,
+        valid_to=valid_to,
+        registered_facility="01001",
+    )
+    decision = eligibility.decide(answer, facility_code="01001", today=date(2026, 6, 1))
+    assert decision.status is status and words in decision.message
 
 
 def test_eligible_message_names_validity_and_other_facility():
