@@ -86,6 +86,7 @@ class Decision:
     registered_facility: str | None = None
     checked_at: str | None = None
     error: str | None = None  # why no online answer was had (evidence of the failed lookup)
+    attempted_at: str | None = None  # when that failed lookup was tried
     cached_status: Status | None = None  # the cached answer's own verdict, advisory only
 
     def to_json(self) -> dict:
@@ -172,12 +173,16 @@ def from_cache(answer: CardAnswer, *, error: str, now: datetime) -> Decision:
         registered_facility=cached.registered_facility,
         checked_at=answer.received_at,
         error=error,
+        attempted_at=now.isoformat(timespec="seconds"),
         cached_status=cached.status,
     )
 
 
-def without_answer(error: str, *, message: str | None = None) -> Decision:
+def without_answer(
+    error: str, *, message: str | None = None, at: datetime | None = None
+) -> Decision:
     """No answer at all: admitted, unverified, re-checked later (NĐ 188/2025 Art. 38(2))."""
+    moment = at or datetime.now().astimezone()
     return Decision(
         status=UNVERIFIED,
         result_code=None,
@@ -185,6 +190,7 @@ def without_answer(error: str, *, message: str | None = None) -> Decision:
         action=_RETRY_LATER,
         source=Source.NONE,
         error=error,
+        attempted_at=moment.isoformat(timespec="seconds"),
     )
 
 

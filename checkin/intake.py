@@ -174,7 +174,7 @@ class Intake:
         cached = self._cached(identity)
         if cached is not None:
             return eligibility.from_cache(cached, error=error, now=self.clock())
-        return eligibility.without_answer(error)
+        return eligibility.without_answer(error, at=self.clock())
 
     def _cached(self, identity: Identity) -> CardAnswer | None:
         return self.store.cached_answer(identity, max_age=self.cache_max_age, now=self.clock())
