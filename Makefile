@@ -15,16 +15,16 @@ APT_PACKAGES := libglib2.0-0 libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus
 	libzbar0 fonts-dejavu-core \
 	pcscd libpcsclite1 libpcsclite-dev vsmartcard-vpcd gcc libc6-dev
 
-.PHONY: run test bench deps apt lint demo clean screenshots
+.PHONY: run test bench deps apt lint demo clean screenshots pcscd
 
 run: deps
 	$(VENV)/bin/checkin demo
 
-test: deps
+test: deps pcscd
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q
 	$(VENV)/bin/ruff check checkin drivers ui tests benchmarks
 
-bench: deps
+bench: deps pcscd
 	@for f in benchmarks/[!_]*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 lint: deps
@@ -51,6 +51,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
+
+# pcscd for the chip tests and benchmark (vpcd's virtual reader comes with it); starting it
+# needs root, since pcscd 1.9 always binds /run/pcscd/pcscd.comm.
+pcscd: apt
+	@python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("/run/pcscd/pcscd.comm")' 2>/dev/null \
+	  || { echo "starting pcscd"; $(SUDO) install -d -m 0755 /run/pcscd && $(SUDO) pcscd; sleep 1; }
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -413,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--population", help="population JSON (default: fixtures/population.json)")
+    from checkin.chip.cli import add_read_card_parser
+
+    add_read_card_parser(sub, common)
     p = add("desk", cmd_desk, "the Qt desk application")
     p.add_argument("--demo", action="store_true", help="against the sandbox and recorded fixtures")
     p = add("demo", cmd_demo, "the desk against the sandbox and the recorded fixtures")
