@@ -1,0 +1,220 @@
+"""Start the desk: configuration, store, gateway client, camera, window, event loop.
+
+``run_desk`` is what ``checkin desk`` calls. Without a display (no ``DISPLAY`` or
+``WAYLAND_DISPLAY``) and with no ``QT_QPA_PLATFORM`` set, Qt runs offscreen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QEventLoop, QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from checkin.config import Config, ConfigError, default_data_dir, load_config
+from checkin.config import missing_gateway_settings as missing_settings
+from checkin.gateway import GatewayClient
+from checkin.intake import Intake
+from checkin.store import Store
+from drivers.camera import Camera, make_camera
+from ui import text
+from ui.desk import DeskWindow
+from ui.workers import CameraWorker
+
+log = logging.getLogger(__name__)
+
+WINDOW_SIZE = (1280, 800)
+LOG_FILE = "desk.log"
+_quieted = False  # the offscreen message filter is installed
+_keep: list[QApplication] = []
+
+
+@dataclass
+class Session:
+    """What one desk works with; ``close`` when the window is gone."""
+
+    config: Config
+    store: Store
+    gateway: GatewayClient | None
+    intake: Intake
+
+    def close(self) -> None:
+        if self.gateway is not None:
+            self.gateway.close()
+        self.store.close()
+
+
+def open_session(config: Config) -> Session:
+    """Open the store and, when the gateway settings are complete, a gateway client."""
+    store = Store(config.store_path)
+    gateway = None if missing_settings(config) else _gateway_client(config)
+    intake = Intake(
+        store,
+        gateway,
+        officer=config.gateway.officer,
+        facility_code=config.gateway.facility_code,
+        cache_max_age=timedelta(hours=config.store.cache_max_age_h),
+    )
+    return Session(config, store, gateway, intake)
+
+
+def _gateway_client(config: Config) -> GatewayClient:
+    gw = config.gateway
+    return GatewayClient(
+        gw.url,
+        gw.username,
+        gw.password,
+        gw.officer,
+        timeout_s=gw.timeout_s,
+        connect_timeout_s=gw.connect_timeout_s,
+        verify=gw.verify,
+    )
+
+
+def use_offscreen_without_display() -> None:
+    """Pick Qt's offscreen platform on a Linux machine with no display, unless told otherwise."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def has_display() -> bool:
+    return QApplication.platformName() not in ("offscreen", "minimal")
+
+
+def ensure_app() -> QApplication:
+    use_offscreen_without_display()
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "checkin"])
+        _keep.append(app)  # the application must outlive every window
+    app.setApplicationName("checkin")
+    if QApplication.platformName() == "offscreen" and not _quieted:
+        _quiet_offscreen_warnings()
+    return app  # type: ignore[return-value]
+
+
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns about window hints it cannot honour; drop just those."""
+    global _quieted
+    _quieted = True
+    previous = None
+
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if "does not support propagateSizeHints" in message:
+            return
+        if previous is not None:
+            previous(kind, context, message)
+        else:
+            sys.stderr.write(message + "\n")
+
+    previous = qInstallMessageHandler(handler)
+
+
+def install_excepthook(notify: Callable[[str], None] | None = None) -> Callable[[], None]:
+    """Log any uncaught exception (Qt slots included) and show a calm line instead of a
+    traceback. ``notify`` receives the message, e.g. ``DeskWindow.show_error``. Returns a
+    function that puts the previous hooks back."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.critical("unexpected error", exc_info=(exc_type, exc, tb))
+        if notify is not None:
+            try:
+                notify(text.UNEXPECTED)
+            except Exception:  # the window may be gone; the log has it
+                log.debug("could not show the error", exc_info=True)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        log.critical(
+            "unexpected error in thread %s",
+            getattr(args.thread, "name", "?"),
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),  # type: ignore[arg-type]
+        )
+
+    previous = (sys.excepthook, threading.excepthook)
+
+    def restore() -> None:
+        sys.excepthook, threading.excepthook = previous
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+    return restore
+
+
+def log_to_file(folder: Path | None = None) -> logging.Handler | None:
+    """Send log lines with their tracebacks to a rotating file in the data folder; the
+    handler (to remove when done), or None when the folder is not writable."""
+    path = (folder or default_data_dir()) / LOG_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def open_window(session: Session, cameras: list[Camera] | Camera | None) -> DeskWindow:
+    """The desk window over a session, sized and shown, its camera started."""
+    worker = CameraWorker(cameras) if cameras else None
+    window = DeskWindow(session.intake, worker)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    window.start()
+    return window
+
+
+def run_until_closed(window: DeskWindow) -> None:
+    """Process events until the window closes. A local loop rather than ``app.exec()``: the
+    desk never asks the whole application to quit, so nothing is left queued for whoever
+    runs an event loop next (a test, the demo)."""
+    loop = QEventLoop()
+    window.closed.connect(loop.quit)
+    loop.exec()
+
+
+def run_desk(config_path: str | None = None, demo: bool = False) -> int:
+    """Run the desk until its window closes; the exit code for ``checkin desk``."""
+    if demo:
+        from ui.demo import run_demo
+
+        return run_demo()
+    ensure_app()
+    try:
+        config = load_config(config_path)
+        camera = make_camera(config.camera.source)
+    except (ConfigError, ValueError) as exc:
+        print(f"checkin: {exc}", file=sys.stderr)
+        return 2
+    handler = log_to_file()
+    session = open_session(config)
+    window = open_window(session, camera)
+    restore_hooks = install_excepthook(window.show_error)
+    if session.gateway is None:
+        window.show_error(text.CONFIG_ERROR.format(reason=", ".join(missing_settings(config))))
+    try:
+        run_until_closed(window)
+        return 0
+    finally:
+        window.shutdown()
+        window.deleteLater()
+        session.close()
+        restore_hooks()
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()

@@ -1,0 +1,174 @@
+"""The demo: the real desk against the sandbox gateway, fed the recorded fixture videos.
+
+Starts the sandbox on a free loopback port, writes a throw-away configuration (its account,
+officer and facility) with a temporary store, and replays ``fixtures/videos/<key>.avi`` in
+``fixtures/demo.txt`` order as one camera. Prints one line per check-in. Without a display it
+saves a screenshot once every video is replayed and every intake is done, then exits; with a
+display the window stays open until closed.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from checkin.config import (
+    CameraConfig,
+    Config,
+    GatewayConfig,
+    StoreConfig,
+    load_config,
+    write_config,
+)
+from checkin.intake import IntakeResult
+from checkin.sandbox import Sandbox
+from drivers.camera import REPLAY_PREFIX, ReplayCamera
+from ui.app import Session, ensure_app, has_display, install_excepthook, open_session, open_window
+from ui.desk import DeskWindow
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DEFAULT_SCREENSHOT = Path("out") / "demo.png"
+HEADLESS_DEADLINE_S = 120.0
+
+
+class DemoError(Exception):
+    """The demo cannot start (fixtures missing); the message says what to do."""
+
+
+def demo_videos(fixtures: Path | None = None) -> list[Path]:
+    """The demo's recordings, in ``demo.txt`` order (from ``fixtures/`` by default)."""
+    fixtures = fixtures or FIXTURES
+    order = fixtures / "demo.txt"
+    if not order.is_file():
+        raise DemoError(f"{order} is missing: run python fixtures/generate.py")
+    keys = [line.strip() for line in order.read_text(encoding="utf-8").splitlines()]
+    videos = [fixtures / "videos" / f"{key}.avi" for key in keys if key and key[0] != "#"]
+    missing = [str(v) for v in videos if not v.is_file()]
+    if missing:
+        raise DemoError(f"missing recording {missing[0]}: run python fixtures/generate.py")
+    return videos
+
+
+def sandbox_config(sandbox: Sandbox, folder: Path, first_video: Path) -> Config:
+    """A configuration that points the desk at the sandbox, with a store in ``folder``."""
+    population = sandbox.population
+    account, officer = population.accounts[0], population.officers[0]
+    gateway = GatewayConfig(
+        url=sandbox.url,
+        username=account.username,
+        password=account.password,
+        officer_name=officer.name,
+        officer_id=officer.citizen_id,
+        facility_code=population.facility_code,
+        timeout_s=5.0,
+        connect_timeout_s=2.0,
+    )
+    return Config(
+        gateway=gateway,
+        store=StoreConfig(path=str(folder / "demo.db")),
+        camera=CameraConfig(source=f"{REPLAY_PREFIX}{first_video}"),
+    )
+
+
+def demo_line(result: IntakeResult) -> str:
+    """``#1 Trần Thị Mai — eligible 000 (online): Thẻ còn giá trị sử dụng đến …``"""
+    decision = result.decision
+    return (
+        f"#{result.visit.queue_number} {result.identity.full_name} — {decision.status.value}"
+        f" {decision.result_code or '---'} ({decision.source.value}): {decision.message}"
+    )
+
+
+def run_demo(screenshot: str | None = None, realtime: bool = True) -> int:
+    """Run the demo; 0 when every recording was replayed and every intake finished."""
+    ensure_app()
+    try:
+        videos = demo_videos()
+    except DemoError as exc:
+        print(f"checkin: {exc}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="checkin-demo-") as tmp, Sandbox() as sandbox:
+        config_path = Path(tmp) / "checkin.toml"
+        write_config(config_path, sandbox_config(sandbox, Path(tmp), videos[0]))
+        session = open_session(load_config(config_path))
+        try:
+            return _play(session, videos, screenshot, realtime)
+        finally:
+            session.close()
+
+
+def _play(session: Session, videos: list[Path], screenshot: str | None, realtime: bool) -> int:
+    return _DemoRun(session, videos, screenshot, realtime).run()
+
+
+class _DemoRun:
+    """The desk window of one demo, what it prints, and when it is done."""
+
+    def __init__(
+        self, session: Session, videos: list[Path], screenshot: str | None, realtime: bool
+    ) -> None:
+        self.headless = not has_display()
+        default = DEFAULT_SCREENSHOT if self.headless else None
+        self.target = Path(screenshot) if screenshot else default
+        self.videos = len(videos)
+        self.finished = False
+        self.started = time.monotonic()
+        self.loop = QEventLoop()
+        self.window = open_window(session, [ReplayCamera(v, realtime=realtime) for v in videos])
+        self.window.checked_in.connect(lambda result: _say(demo_line(result)))
+        self.window.settled.connect(self._on_settled)
+        self.window.closed.connect(self.loop.quit)
+
+    def run(self) -> int:
+        restore_hooks = install_excepthook(self.window.show_error)
+        deadline = QTimer()
+        deadline.setSingleShot(True)
+        deadline.timeout.connect(self.loop.quit)
+        if self.headless:
+            deadline.start(int(HEADLESS_DEADLINE_S * 1000))
+        try:
+            self.loop.exec()
+        finally:
+            deadline.stop()
+            self.window.close()
+            self.window.deleteLater()
+            restore_hooks()
+        if self.headless and not self.finished:
+            print("checkin: the demo did not finish in time", file=sys.stderr)
+            return 1
+        return 0
+
+    def _on_settled(self) -> None:
+        if self.finished:
+            return  # e.g. a later F5 with a display: report once
+        self.finished = True
+        _report(self.window, self.target, self.videos, time.monotonic() - self.started)
+        if self.headless:
+            self.loop.quit()
+
+
+def _report(window: DeskWindow, target: Path | None, videos: int, seconds: float) -> None:
+    count = window.visits.rowCount()
+    _say(f"demo: {videos} recordings replayed, {count} visits today, {seconds:.1f} s")
+    if target is not None:
+        saved = save_screenshot(window, target)
+        _say(f"screenshot: {saved}" if saved else f"checkin: could not write {target}")
+
+
+def save_screenshot(window: DeskWindow, path: Path) -> Path | None:
+    """Grab the window into a PNG (creating its folder); None when it cannot be written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    QApplication.processEvents()
+    return path.resolve() if window.grab().save(str(path)) else None
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, flush=True)
+    except UnicodeEncodeError:  # a console that cannot show Vietnamese
+        print(line.encode("ascii", "replace").decode("ascii"), flush=True)
