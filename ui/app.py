@@ -24,6 +24,7 @@ from checkin.config import Config, ConfigError, default_data_dir, load_config
 from checkin.config import missing_gateway_settings as missing_settings
 from checkin.gateway import GatewayClient
 from checkin.intake import Intake
+from checkin.outbox import OutboxSender
 from checkin.store import Store
 from drivers.camera import Camera, make_camera
 from ui import text
@@ -46,8 +47,11 @@ class Session:
     store: Store
     gateway: GatewayClient | None
     intake: Intake
+    sender: OutboxSender | None = None  # re-checks unverified visits in the background
 
     def close(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
         if self.gateway is not None:
             self.gateway.close()
         self.store.close()
@@ -64,7 +68,11 @@ def open_session(config: Config) -> Session:
         facility_code=config.gateway.facility_code,
         cache_max_age=timedelta(hours=config.store.cache_max_age_h),
     )
-    return Session(config, store, gateway, intake)
+    sender = None
+    if gateway is not None:
+        sender = OutboxSender(intake)
+        sender.start()
+    return Session(config, store, gateway, intake, sender)
 
 
 def _gateway_client(config: Config) -> GatewayClient:
