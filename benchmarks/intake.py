@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
-from _common import ROOT, report
+from _common import ROOT, report, timed
 
 from checkin.formats import parse_payload
 from checkin.gateway import GatewayClient
 from checkin.intake import Intake
-from checkin.model import Officer
 from checkin.sandbox import Sandbox
 from checkin.store import Store
 
@@ -26,29 +24,12 @@ def payloads() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
 
 
-def timed(fn, items) -> list[float]:
-    out = []
-    for item in items:
-        start = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def main(n: int) -> None:
     texts = payloads()
     report("parse (all recorded payloads)", timed(parse_payload, texts * (n // len(texts) + 1)))
     with Sandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         population = sandbox.population
-        account, officer = population.accounts[0], population.officers[0]
-        client = GatewayClient(
-            sandbox.url,
-            account.username,
-            account.password,
-            Officer(officer.name, officer.citizen_id),
-            timeout_s=2,
-            connect_timeout_s=1,
-        )
+        client = GatewayClient.from_config(sandbox.gateway_config(timeout_s=2))
         with Store(Path(tmp) / "bench.db") as store:
             intake = Intake(
                 store,

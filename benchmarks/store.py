@@ -14,12 +14,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import report
+from _common import report, timed
 
 from checkin.gateway import GatewayClient
 from checkin.gateway.protocol import CardAnswer
 from checkin.intake import Intake
-from checkin.model import Identity, Officer, PayloadKind
+from checkin.model import Identity, PayloadKind
 from checkin.sandbox import Sandbox
 from checkin.store import Store
 
@@ -52,15 +52,6 @@ def fill(path: Path, rows: int) -> None:
     conn.close()
 
 
-def timed(fn, items) -> list[float]:
-    out = []
-    for item in items:
-        start = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def main(rows: int) -> None:
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,13 +81,7 @@ def main(rows: int) -> None:
                 timed(lambda i: store.cached_answer(i, max_age=age), misses),
             )
             with Sandbox() as sandbox:
-                account, officer = sandbox.population.accounts[0], sandbox.population.officers[0]
-                client = GatewayClient(
-                    sandbox.url,
-                    account.username,
-                    account.password,
-                    Officer(officer.name, officer.citizen_id),
-                )
+                client = GatewayClient.from_config(sandbox.gateway_config(timeout_s=2))
                 online = Intake(store, client)
                 client.take_token()
                 people = [

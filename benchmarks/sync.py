@@ -14,7 +14,7 @@ import _common  # noqa: F401  (puts the repo on sys.path)
 
 from checkin.gateway import GatewayClient
 from checkin.intake import Intake
-from checkin.model import Identity, Officer, PayloadKind
+from checkin.model import Identity, PayloadKind
 from checkin.outbox import OutboxSender
 from checkin.sandbox import Sandbox
 from checkin.store import Store
@@ -39,13 +39,7 @@ def main(visits: int, concurrency: int) -> None:
             f" ({visits / took:,.0f}/s)"
         )
         with Sandbox() as sandbox:
-            account, officer = sandbox.population.accounts[0], sandbox.population.officers[0]
-            client = GatewayClient(
-                sandbox.url,
-                account.username,
-                account.password,
-                Officer(officer.name, officer.citizen_id),
-            )
+            client = GatewayClient.from_config(sandbox.gateway_config(timeout_s=2))
             sender = OutboxSender(Intake(store, client), concurrency=concurrency, batch=500)
             started = time.perf_counter()
             counts = sender.run_once(everything=True)

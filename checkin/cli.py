@@ -339,15 +339,7 @@ class _open_intake:
         self.store = Store(self.config.store_path)
         self.client = None
         if self.use_gateway:
-            self.client = GatewayClient(
-                gw.url,
-                gw.username,
-                gw.password,
-                gw.officer,
-                timeout_s=gw.timeout_s,
-                connect_timeout_s=gw.connect_timeout_s,
-                verify=gw.verify,
-            )
+            self.client = GatewayClient.from_config(gw)
         else:
             print(
                 "checkin: gateway not configured; the visit is registered unverified",

@@ -37,23 +37,41 @@ def healthy_sandbox(sandbox):
 @pytest.fixture
 def desk_config(tmp_path, healthy_sandbox):
     """A config file for the sandbox with a fresh store; returns its path."""
-    from checkin.config import Config, GatewayConfig, StoreConfig, write_config
+    from checkin.config import Config, StoreConfig, write_config
 
-    population = healthy_sandbox.population
-    account, officer = population.accounts[0], population.officers[0]
     config = Config(
-        gateway=GatewayConfig(
-            url=healthy_sandbox.url,
-            username=account.username,
-            password=account.password,
-            officer_name=officer.name,
-            officer_id=officer.citizen_id,
-            facility_code=population.facility_code,
-            timeout_s=2.0,
-            connect_timeout_s=1.0,
-        ),
+        gateway=healthy_sandbox.gateway_config(timeout_s=2.0, connect_timeout_s=1.0),
         store=StoreConfig(path=str(tmp_path / "desk.db")),
     )
     path = tmp_path / "checkin.toml"
     write_config(path, config)
     return path
+
+
+@pytest.fixture
+def make_intake(tmp_path, healthy_sandbox):
+    """Build an Intake over a fresh store file and a real client of the sandbox; closed after
+    the test. Keyword arguments go to the gateway settings (timeouts) or to Intake."""
+    from datetime import timedelta
+
+    from checkin.gateway import GatewayClient
+    from checkin.intake import Intake
+    from checkin.store import Store
+
+    opened = []
+
+    def make(*, timeout_s: float = 1.0, connect_timeout_s: float = 0.5, **intake_options):
+        settings = healthy_sandbox.gateway_config(
+            timeout_s=timeout_s, connect_timeout_s=connect_timeout_s
+        )
+        client = GatewayClient.from_config(settings)
+        store = Store(tmp_path / f"desk{len(opened)}.db")
+        opened.append((client, store))
+        intake_options.setdefault("facility_code", settings.facility_code)
+        intake_options.setdefault("cache_max_age", timedelta(hours=72))
+        return Intake(store, client, **intake_options)
+
+    yield make
+    for client, store in opened:
+        client.close()
+        store.close()

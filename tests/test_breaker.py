@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import pytest
 
 from checkin.breaker import BreakerState, CircuitBreaker
-from checkin.gateway import GatewayClient
-from checkin.intake import Intake
-from checkin.model import Officer, Source, Status
-from checkin.store import Store
+from checkin.model import Source, Status
 from tests.conftest import payload
 
 
@@ -52,22 +48,8 @@ def test_failed_probe_doubles_the_cooldown_up_to_a_cap():
 
 
 @pytest.fixture
-def intake(tmp_path, healthy_sandbox):
-    population = healthy_sandbox.population
-    account, officer = population.accounts[0], population.officers[0]
-    client = GatewayClient(
-        healthy_sandbox.url,
-        account.username,
-        account.password,
-        Officer(officer.name, officer.citizen_id),
-        timeout_s=0.5,
-        connect_timeout_s=0.5,
-    )
-    store = Store(tmp_path / "desk.db")
-    breaker = CircuitBreaker(cooldown_s=0.3)
-    yield Intake(store, client, cache_max_age=timedelta(hours=1), breaker=breaker)
-    client.close()
-    store.close()
+def intake(make_intake):
+    return make_intake(timeout_s=0.5, breaker=CircuitBreaker(cooldown_s=0.3))
 
 
 @pytest.mark.parametrize("fault", ["down", "slow", "http500", "garbage"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import pytest
 
@@ -18,23 +17,8 @@ from tests.conftest import payload
 
 
 @pytest.fixture
-def intake(tmp_path, healthy_sandbox):
-    population = healthy_sandbox.population
-    account, officer = population.accounts[0], population.officers[0]
-    client = GatewayClient(
-        healthy_sandbox.url,
-        account.username,
-        account.password,
-        Officer(officer.name, officer.citizen_id),
-        timeout_s=1.0,
-        connect_timeout_s=0.5,
-    )
-    store = Store(tmp_path / "desk.db")
-    yield Intake(
-        store, client, facility_code=population.facility_code, cache_max_age=timedelta(hours=72)
-    )
-    client.close()
-    store.close()
+def intake(make_intake):
+    return make_intake()
 
 
 @pytest.mark.parametrize(

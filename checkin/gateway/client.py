@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
@@ -28,6 +29,9 @@ from checkin.gateway.protocol import (
     password_hash,
 )
 from checkin.model import Officer
+
+if TYPE_CHECKING:
+    from checkin.config import GatewayConfig
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,19 @@ class GatewayClient:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: GatewayConfig) -> GatewayClient:
+        """A client for the ``[gateway]`` section, acting as its configured officer."""
+        return cls(
+            config.url,
+            config.username,
+            config.password,
+            config.officer,
+            timeout_s=config.timeout_s,
+            connect_timeout_s=config.connect_timeout_s,
+            verify=config.verify,
+        )
 
     @property
     def timeout_s(self) -> float:

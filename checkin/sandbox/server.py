@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from checkin.config import GatewayConfig
 from checkin.sandbox.faults import Faults
 from checkin.sandbox.population import Population, load_population, resolve_date
 from checkin.sandbox.rules import CardRequest, CardView, Decision, decide
@@ -582,6 +583,21 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("sandbox not started: call start(), bind() or serve_forever()")
         return f"http://{_url_host(self.host)}:{self.port}"
+
+    def gateway_config(self, **overrides: Any) -> GatewayConfig:
+        """The ``[gateway]`` settings a desk needs to use this sandbox: its URL, its first
+        account, its first registered officer and the facility code."""
+        account, officer = self.population.accounts[0], self.population.officers[0]
+        settings: dict[str, Any] = {
+            "url": self.url,
+            "username": account.username,
+            "password": account.password,
+            "officer_name": officer.name,
+            "officer_id": officer.citizen_id,
+            "facility_code": self.population.facility_code,
+        }
+        settings.update(overrides)
+        return GatewayConfig(**settings)
 
     def stats(self) -> dict[str, Any]:
         return self._state.stats()
