@@ -31,7 +31,7 @@ lint: deps
 	$(VENV)/bin/ruff check checkin drivers ui tests benchmarks
 
 screenshots: deps
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/checkin demo --screenshot docs/screenshots/desk.png
+	QT_QPA_PLATFORM=offscreen $(PY) -m ui.screenshots
 
 deps: apt $(STAMP)
 

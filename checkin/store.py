@@ -350,6 +350,35 @@ class Store:
                 self._readers.append(conn)
         return conn
 
+    # -- read-only queries for the desk (issue #6) ------------------------------------------
+    # Added for ui/ and checkin/duplicates.py. They only read, through this thread's reader
+    # connection; nothing above changed.
+
+    def visits_born(self, day: str, year: str) -> list[Visit]:
+        """Visits of ``day`` whose patient's birth date (``YYYY`` or ``YYYY-MM-DD``) falls in
+        ``year``: the candidates for a possible-duplicate check."""
+        rows = (
+            self._read()
+            .execute(
+                _VISIT_SELECT + " WHERE visit_date = ?"
+                " AND substr(json_extract(identity_json, '$.date_of_birth'), 1, 4) = ?"
+                " ORDER BY queue_number",
+                [day, year],
+            )
+            .fetchall()
+        )
+        return [_visit_from_row(r) for r in rows]
+
+    def attention_count(self, day: str) -> int:
+        """Visits of ``day`` re-checked later and found not eligible (the desk must act)."""
+        return (
+            self._read()
+            .execute(
+                "SELECT count(*) FROM visits WHERE visit_date = ? AND needs_attention = 1", [day]
+            )
+            .fetchone()[0]
+        )
+
 
 # -- writer thread ---------------------------------------------------------------------------
 

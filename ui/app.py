@@ -2,6 +2,11 @@
 
 ``run_desk`` is what ``checkin desk`` calls. Without a display (no ``DISPLAY`` or
 ``WAYLAND_DISPLAY``) and with no ``QT_QPA_PLATFORM`` set, Qt runs offscreen.
+
+The window opens on the officer sign-in form (filled with the configuration's officer) unless
+an officer is given. Scanners: the camera, a keyboard-wedge filter (``ui.wedge``) installed
+application-wide, the serial scanner of ``[serial]`` when one is set; the chip reader is
+watched when pcscd runs. Sections the configuration does not have are simply not used.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,12 +30,14 @@ from checkin.config import Config, ConfigError, default_data_dir, load_config
 from checkin.config import missing_gateway_settings as missing_settings
 from checkin.gateway import GatewayClient
 from checkin.intake import Intake
+from checkin.model import Officer
 from checkin.outbox import OutboxSender
 from checkin.store import Store
 from drivers.camera import Camera, make_camera
-from ui import text
+from ui import i18n, text
 from ui.desk import DeskWindow
-from ui.workers import CameraWorker
+from ui.sounds import Sounds
+from ui.workers import DEFAULT_HOLD_OFF_S, CameraWorker, SerialBridge
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +149,7 @@ def install_excepthook(notify: Callable[[str], None] | None = None) -> Callable[
         log.critical("unexpected error", exc_info=(exc_type, exc, tb))
         if notify is not None:
             try:
-                notify(text.UNEXPECTED)
+                notify(text.unexpected())
             except Exception:  # the window may be gone; the log has it
                 log.debug("could not show the error", exc_info=True)
 
@@ -177,14 +185,111 @@ def log_to_file(folder: Path | None = None) -> logging.Handler | None:
     return handler
 
 
-def open_window(session: Session, cameras: list[Camera] | Camera | None) -> DeskWindow:
-    """The desk window over a session, sized and shown, its camera started."""
-    worker = CameraWorker(cameras) if cameras else None
-    window = DeskWindow(session.intake, worker)
+def _section(config: object | None, name: str) -> object | None:
+    """A configuration section by name, or None when this configuration has no such section
+    (sections are added as the desk grows; every use here is optional)."""
+    return getattr(config, name, None)
+
+
+def make_wedge(config: Config | None = None) -> object | None:
+    """The keyboard-wedge filter (``ui.wedge.WedgeFilter``), tuned from ``[scanner]``."""
+    try:
+        from drivers.wedge import WedgeDetector
+        from ui.wedge import WedgeFilter
+    except ImportError:
+        return None
+    scanner = _section(config, "scanner")
+    names = {"wedge_max_gap_ms": "max_gap_ms", "wedge_min_length": "min_length",
+             "prefix": "prefix", "suffix": "suffix"}  # fmt: skip
+    values = {arg: getattr(scanner, key) for key, arg in names.items() if hasattr(scanner, key)}
+    try:
+        detector = WedgeDetector(**values)
+    except (TypeError, ValueError):
+        log.warning("wedge settings ignored: %s", values)
+        detector = WedgeDetector()
+    return WedgeFilter(detector)
+
+
+def make_serial(config: Config | None = None) -> SerialBridge | None:
+    """The serial scanner of ``[serial]`` (``url`` set), bridged to the desk; else None."""
+    serial = _section(config, "serial")
+    url = getattr(serial, "url", "") if serial is not None else ""
+    if not url:
+        return None
+    from drivers.scan_framing import DuplicateGuard
+    from drivers.serial_scanner import make_scanner
+
+    desk = _section(config, "desk")
+    window = float(getattr(desk, "hold_off_s", DEFAULT_HOLD_OFF_S))
+    settings = {
+        key: getattr(serial, key)
+        for key in ("baudrate", "terminator", "encoding")
+        if hasattr(serial, key)
+    }
+    if settings.get("terminator") == "":
+        settings["terminator"] = None  # a pause ends each code
+
+    def factory(on_scan: Callable, on_status: Callable) -> object:
+        return make_scanner(url, on_scan, on_status, guard=DuplicateGuard(window), **settings)
+
+    return SerialBridge(factory)
+
+
+def make_chip_worker(config: Config | None = None) -> object | None:
+    """A chip worker when pcscd answers (the desk then reads CCCD cards); else None. The
+    reader comes from ``[pcsc] reader`` (empty: any reader), CSCA from ``[chip] csca_dir``."""
+    try:
+        from drivers.pcsc import pcscd_available
+        from ui.chip_worker import ChipWorker
+    except ImportError:
+        return None
+    if not pcscd_available():
+        log.info("pcscd not available: chip reading is off")
+        return None
+    pcsc, chip = _section(config, "pcsc"), _section(config, "chip")
+    return ChipWorker(
+        reader=getattr(pcsc, "reader", None) or None,
+        csca_dir=getattr(chip, "csca_dir", None),
+    )
+
+
+def open_window(
+    session: Session,
+    cameras: list[Camera] | Camera | None,
+    *,
+    officer: Officer | None = None,
+    chip: bool | None = False,
+    wedge: bool = False,
+    serial: bool = False,
+    sounds: Sounds | None = None,
+) -> DeskWindow:
+    """The desk window over a session, sized and shown, its camera started. ``chip``: None
+    watches the card reader when pcscd runs; ``wedge``: install the wedge-scanner filter;
+    ``serial``: read the configured serial scanner."""
+    desk = _section(session.config, "desk")
+    hold_off = float(getattr(desk, "hold_off_s", DEFAULT_HOLD_OFF_S))
+    worker = CameraWorker(cameras, hold_off_s=hold_off) if cameras else None
+    window = DeskWindow(
+        session.intake,
+        worker,
+        officer=officer,
+        config=session.config,
+        chip=make_chip_worker(session.config) if chip is None or chip else None,
+        wedge=make_wedge(session.config) if wedge else None,
+        serial=make_serial(session.config) if serial else None,
+        sounds=sounds,
+    )
     window.resize(*WINDOW_SIZE)
     window.show()
     window.start()
     return window
+
+
+def apply_language(config: Config | None) -> None:
+    """The desk's language from ``[desk] language`` when the configuration has it."""
+    code = getattr(_section(config, "desk"), "language", None)
+    if code in i18n.LANGUAGES and code != i18n.language():
+        i18n.set_language(code)
 
 
 def run_until_closed(window: DeskWindow) -> None:
@@ -196,8 +301,19 @@ def run_until_closed(window: DeskWindow) -> None:
     loop.exec()
 
 
-def run_desk(config_path: str | None = None, demo: bool = False) -> int:
-    """Run the desk until its window closes; the exit code for ``checkin desk``."""
+def run_desk(
+    config_path: str | None = None,
+    demo: bool = False,
+    *,
+    officer: Officer | None = None,
+    chip: bool | None = None,
+    on_ready: Callable[[DeskWindow, float], None] | None = None,
+) -> int:
+    """Run the desk until its window closes; the exit code for ``checkin desk``.
+
+    ``on_ready(window, seconds)`` is called once the window is shown and today's list is
+    loaded, with the seconds since this call (the cold-start figure, also logged)."""
+    started = time.perf_counter()
     if demo:
         from ui.demo import run_demo
 
@@ -210,11 +326,20 @@ def run_desk(config_path: str | None = None, demo: bool = False) -> int:
         print(f"checkin: {exc}", file=sys.stderr)
         return 2
     handler = log_to_file()
+    apply_language(config)
     session = open_session(config)
-    window = open_window(session, camera)
+    window = open_window(session, camera, officer=officer, chip=chip, wedge=True, serial=True)
+
+    def report_ready() -> None:
+        seconds = time.perf_counter() - started
+        log.info("desk ready in %.2f s", seconds)
+        if on_ready is not None:
+            on_ready(window, seconds)
+
+    window.ready.connect(report_ready)
     restore_hooks = install_excepthook(window.show_error)
     if session.gateway is None:
-        window.show_error(text.CONFIG_ERROR.format(reason=", ".join(missing_settings(config))))
+        window.show_error(text.config_error(", ".join(missing_settings(config))))
     try:
         run_until_closed(window)
         return 0

@@ -119,7 +119,9 @@ class _DemoRun:
         self.finished = False
         self.started = time.monotonic()
         self.loop = QEventLoop()
-        self.window = open_window(session, [ReplayCamera(v, realtime=realtime) for v in videos])
+        cameras = [ReplayCamera(v, realtime=realtime) for v in videos]
+        # The configured officer is signed in: the demo never stops at the sign-in form.
+        self.window = open_window(session, cameras, officer=session.config.gateway.officer)
         self.window.checked_in.connect(lambda result: _say(demo_line(result)))
         self.window.settled.connect(self._on_settled)
         self.window.closed.connect(self.loop.quit)
@@ -163,6 +165,7 @@ def _report(window: DeskWindow, target: Path | None, videos: int, seconds: float
 def save_screenshot(window: DeskWindow, path: Path) -> Path | None:
     """Grab the window into a PNG (creating its folder); None when it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    window.end_feedback()
     QApplication.processEvents()
     return path.resolve() if window.grab().save(str(path)) else None
 

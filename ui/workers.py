@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -17,9 +18,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from checkin.duplicates import possible_duplicates
 from checkin.formats import PayloadError
 from checkin.intake import Intake, IntakeResult
+from checkin.model import Identity
 from checkin.qr import QrDecoder, make_decoder
+from checkin.store import Visit
 from drivers.camera import Camera
 from ui import text
 
@@ -139,7 +143,7 @@ class CameraWorker(QThread):
             decoder = self._decoder or make_decoder("zxing")
         except Exception as exc:
             log.exception("no QR decoder")
-            self.error.emit(text.CAMERA_ERROR.format(reason=exc))
+            self.error.emit(text.camera_error(exc))
             decoder = None
         for camera in self.cameras:
             if self._stopping.is_set():
@@ -155,7 +159,7 @@ class CameraWorker(QThread):
             camera.open()
         except Exception as exc:
             log.warning("cannot open %s: %s", camera.name, exc)
-            self.error.emit(text.CAMERA_ERROR.format(reason=exc))
+            self.error.emit(text.camera_error(exc))
             return
         self.camera_opened.emit(camera.name)
         try:
@@ -166,7 +170,7 @@ class CameraWorker(QThread):
                 self._handle(frame, decoder)
         except Exception as exc:
             log.exception("camera %s failed", camera.name)
-            self.error.emit(text.CAMERA_ERROR.format(reason=exc))
+            self.error.emit(text.camera_error(exc))
         finally:
             camera.close()
             self._current = None
@@ -189,7 +193,7 @@ class CameraWorker(QThread):
         self._last_decode = now
         found = decoder.decode(frame)
         if self._unreadable.feed(d.raw.hex() for d in found if d.text is None):
-            self.error.emit(text.NOT_UTF8_QR)
+            self.error.emit(text.not_utf8_qr())
         return self.filter.feed(d.text for d in found if d.text)
 
 
@@ -248,9 +252,20 @@ class TaskRunner(QObject):
                 self.idle.emit()
 
 
+@dataclass(frozen=True)
+class Checked:
+    """One finished intake as the desk shows it: the result, any possible duplicates of the
+    patient among today's other visits, and how long the work took off the GUI thread."""
+
+    result: IntakeResult
+    duplicates: tuple[Visit, ...] = ()
+    seconds: float = 0.0
+
+
 class IntakeRunner(QObject):
-    """``submit(text)`` runs ``Intake.handle`` off the GUI thread; ``done(IntakeResult)`` or
-    ``failed(message)`` comes back on the GUI thread, then ``idle`` when nothing is left."""
+    """``submit(text)`` runs ``Intake.handle`` off the GUI thread, ``admit(identity)`` runs
+    ``Intake.admit`` (manual entry, chip); then the possible-duplicate check. ``done(Checked)``
+    or ``failed(message)`` comes back on the GUI thread, then ``idle`` when nothing is left."""
 
     submitted = Signal(str)
     done = Signal(object)
@@ -269,13 +284,34 @@ class IntakeRunner(QObject):
 
     def submit(self, payload: str) -> None:
         self.submitted.emit(payload)
-        self._tasks.run(partial(self.intake.handle, payload), self._succeed, self._fail)
+        self._run(partial(self.intake.handle, payload))
+
+    def admit(self, identity: Identity) -> None:
+        self._run(partial(self.intake.admit, identity))
 
     def wait(self, timeout_ms: int = -1) -> bool:
         return self._tasks.wait(timeout_ms)
 
-    def _succeed(self, result: IntakeResult) -> None:
-        self.done.emit(result)
+    def _run(self, work: Callable[[], IntakeResult]) -> None:
+        self._tasks.run(partial(self._checked, work), self._succeed, self._fail)
+
+    def _checked(self, work: Callable[[], IntakeResult]) -> Checked:
+        started = time.perf_counter()
+        result = work()
+        try:
+            duplicates = possible_duplicates(
+                self.intake.store,
+                result.identity,
+                result.visit.visit_date,
+                exclude_visit=result.visit.id,
+            )
+        except Exception:  # a failed advisory check must not lose the check-in
+            log.exception("possible-duplicate check failed")
+            duplicates = []
+        return Checked(result, tuple(duplicates), time.perf_counter() - started)
+
+    def _succeed(self, checked: Checked) -> None:
+        self.done.emit(checked)
 
     def _fail(self, exc: BaseException) -> None:
         self.failed.emit(failure_message(exc))
@@ -284,6 +320,45 @@ class IntakeRunner(QObject):
 def failure_message(exc: BaseException) -> str:
     """What the desk officer reads about a failed intake; the traceback goes to the log."""
     if isinstance(exc, PayloadError):
-        return text.BAD_QR.format(reason=exc)
+        return text.bad_qr(str(exc))
     log.error("intake failed", exc_info=exc)
-    return text.INTAKE_FAILED
+    return text.intake_failed()
+
+
+class SerialBridge(QObject):
+    """A serial (or USB virtual COM) scanner in the desk: its reader thread's callbacks become
+    signals on the GUI thread. ``scanned(text)`` per scan (repeats of the same text within
+    the scanner's duplicate window are dropped), ``error(message)`` for a frame that is not
+    text, ``status(text)`` for connected / disconnected. ``factory(on_scan, on_status)`` makes
+    the ``drivers.serial_scanner`` scanner; see ``ui.app.make_serial``."""
+
+    scanned = Signal(str)
+    error = Signal(str)
+    status = Signal(str)
+
+    def __init__(
+        self, factory: Callable[[Callable, Callable], Any], parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._scanner: Any = None
+
+    def start(self) -> None:
+        try:
+            self._scanner = self._factory(self._on_scan, self.status.emit)
+            self._scanner.start()
+        except Exception as exc:
+            log.warning("serial scanner not started: %s", exc)
+            self.error.emit(text.serial_error(str(exc)))
+
+    def stop(self) -> None:
+        scanner, self._scanner = self._scanner, None
+        if scanner is not None:
+            scanner.stop()
+
+    def _on_scan(self, event: Any) -> None:
+        scanned = getattr(event, "text", None)
+        if scanned is None:
+            self.error.emit(text.serial_error(getattr(event, "reason", "?")))
+        elif not getattr(event, "duplicate", False):
+            self.scanned.emit(scanned)
