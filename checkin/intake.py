@@ -24,7 +24,7 @@ from checkin.gateway import (
     GatewayUnavailable,
 )
 from checkin.model import Identity, Officer, mask_number
-from checkin.store import Store, Visit, now_local
+from checkin.store import LookupRecord, Store, Visit, now_local
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,14 @@ class IntakeResult:
             "patient": self.identity.to_json(),
             "decision": self.decision.to_json(),
         }
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A re-check's verdict and the lookup to record with it (in the same transaction)."""
+
+    decision: Decision
+    lookup: LookupRecord | None
 
 
 class Intake:
@@ -103,7 +111,7 @@ class Intake:
             return self._fallback(identity, "no gateway configured")
         if not identity.full_name or not identity.date_of_birth:
             return self._fallback(identity, "name or birth date missing: cannot ask the gateway")
-        answer, error = self._ask(identity)
+        answer, error, _ = self._ask(identity)
         if answer is None:
             return self._fallback(identity, error or "no answer")
         if eligibility.is_card_answer(answer):
@@ -115,17 +123,20 @@ class Intake:
             return eligibility.from_cache(cached, error=reason, now=self.clock())
         return eligibility.decide(answer, facility_code=self.facility_code)
 
-    def recheck(self, visit: Visit) -> Decision:
-        """Ask the gateway again about an earlier visit; never answers from the cache."""
+    def recheck(self, visit: Visit) -> Recheck:
+        """Ask the gateway again about an earlier visit; never answers from the cache. The
+        lookup is returned, not written: the caller stores it with the outcome."""
         identity = visit.identity
         if self.gateway is None or not identity.full_name or not identity.date_of_birth:
-            return eligibility.without_answer("cannot ask the gateway about this visit")
-        answer, error = self._ask(identity)
+            return Recheck(
+                eligibility.without_answer("cannot ask the gateway about this visit"), None
+            )
+        answer, error, lookup = self._ask(identity, record=False)
         if answer is None:
-            return eligibility.without_answer(error or "no answer")
+            return Recheck(eligibility.without_answer(error or "no answer"), lookup)
         if not eligibility.is_card_answer(answer):
-            return eligibility.without_answer(f"gateway code {answer.result_code}")
-        return eligibility.decide(answer, facility_code=self.facility_code)
+            return Recheck(eligibility.without_answer(f"gateway code {answer.result_code}"), lookup)
+        return Recheck(eligibility.decide(answer, facility_code=self.facility_code), lookup)
 
     def probe(self) -> bool:
         """When offline and the cooldown has passed, see whether the gateway is back (a token
@@ -144,15 +155,30 @@ class Intake:
         self.breaker.succeeded()
         return True
 
-    def _ask(self, identity: Identity) -> tuple[CardAnswer | None, str | None]:
-        """One audited lookup through the breaker: ``(answer, None)`` or ``(None, error)``."""
+    def _ask(
+        self, identity: Identity, *, record: bool = True
+    ) -> tuple[CardAnswer | None, str | None, LookupRecord]:
+        """One lookup through the breaker: ``(answer, None, lookup)`` or ``(None, error,
+        lookup)``. The lookup is audited here unless ``record`` is False."""
         assert self.gateway is not None
         number = identity.lookup_number
+        answer, error = None, None
         if not self.breaker.allow():
             error = f"not sent: gateway offline ({self.breaker.status.last_error})"
-            self._audit(number, None, error)
-            return None, error
-        query = CardQuery(number, identity.full_name, identity.date_of_birth or "")
+        else:
+            answer, error = self._send(
+                CardQuery(number, identity.full_name, identity.date_of_birth or "")
+            )
+        cache = answer is not None and eligibility.is_card_answer(answer)
+        lookup = LookupRecord(self.officer, number, answer, error, cache, self.clock())
+        if record:
+            self.store.record_lookup(
+                officer=lookup.officer, number=number, answer=answer, error=error, cache=cache
+            )
+        return answer, error, lookup
+
+    def _send(self, query: CardQuery) -> tuple[CardAnswer | None, str | None]:
+        assert self.gateway is not None
         try:
             answer = self.gateway.check_card(query)
         except GatewayError as exc:
@@ -160,14 +186,12 @@ class Intake:
                 self.breaker.failed(str(exc))
             else:
                 self.breaker.succeeded()  # it answered; the account is the problem
-            log.warning("lookup of %s failed: %s", mask_number(number), exc)
-            self._audit(number, None, str(exc))
+            log.warning("lookup of %s failed: %s", mask_number(query.number), exc)
             return None, str(exc)
         if answer.result_code in eligibility.GATEWAY_ERROR_CODES:
             self.breaker.failed(f"gateway code {answer.result_code}")
         else:
             self.breaker.succeeded()
-        self._audit(number, answer, None, cache=eligibility.is_card_answer(answer))
         return answer, None
 
     def _fallback(self, identity: Identity, error: str) -> Decision:
@@ -178,10 +202,3 @@ class Intake:
 
     def _cached(self, identity: Identity) -> CardAnswer | None:
         return self.store.cached_answer(identity, max_age=self.cache_max_age, now=self.clock())
-
-    def _audit(
-        self, number: str, answer: CardAnswer | None, error: str | None, cache: bool = False
-    ) -> None:
-        self.store.record_lookup(
-            officer=self.officer, number=number, answer=answer, error=error, cache=cache
-        )

@@ -98,9 +98,10 @@ class OutboxSender:
 
     def _recheck(self, entry: OutboxEntry) -> Decision:
         store = self.intake.store
-        decision = self.intake.recheck(store.visit(entry.visit_id))
-        store.complete_recheck(entry, decision, resolved=decision.source is Source.ONLINE)
-        return decision
+        outcome = self.intake.recheck(store.visit(entry.visit_id))
+        resolved = outcome.decision.source is Source.ONLINE
+        store.complete_recheck(entry, outcome.decision, resolved=resolved, lookup=outcome.lookup)
+        return outcome.decision
 
 
 def sync_once(intake: Intake, *, everything: bool = True) -> dict[str, int]:

@@ -75,6 +75,18 @@ class OutboxEntry:
     next_attempt_at: str
 
 
+@dataclass(frozen=True)
+class LookupRecord:
+    """One lookup to audit (always) and whose answer to cache (when ``cache``)."""
+
+    officer: Officer
+    number: str
+    answer: CardAnswer | None
+    error: str | None
+    cache: bool
+    at: datetime | None = None
+
+
 def now_local() -> datetime:
     return datetime.now().astimezone()
 
@@ -135,33 +147,8 @@ class Store:
         at: datetime | None = None,
     ) -> None:
         """Audit one lookup (always) and cache its answer (when it says something of the card)."""
-        stamp = (at or now_local()).isoformat(timespec="seconds")
-
-        def write(db: sqlite_utils.Database) -> None:
-            db["audit"].insert(
-                {
-                    "at": stamp,
-                    "officer_name": officer.name,
-                    "officer_id": officer.citizen_id,
-                    "number": number,
-                    "result_code": answer.result_code if answer else None,
-                    "error": error,
-                }
-            )
-            if answer is not None and cache:
-                db["answers"].insert(
-                    {
-                        "number": number,
-                        "social_insurance_number": answer.social_insurance_number
-                        or _social_number(answer.card_number)
-                        or _social_number(number),
-                        "result_code": answer.result_code,
-                        "checked_at": answer.received_at,
-                        "answer_json": json.dumps(answer.to_json(), ensure_ascii=False),
-                    }
-                )
-
-        self._writer.call(write)
+        record = LookupRecord(officer, number, answer, error, cache, at)
+        self._writer.call(lambda db: _write_lookup(db, record))
 
     def register_visit(
         self,
@@ -196,11 +183,22 @@ class Store:
         visit_id, reopened = self._writer.call(write)
         return self.visit(visit_id), reopened
 
-    def complete_recheck(self, entry: OutboxEntry, decision: Decision, *, resolved: bool) -> None:
-        """Store a re-check's outcome; when ``resolved`` the entry is done (never re-sent)."""
+    def complete_recheck(
+        self,
+        entry: OutboxEntry,
+        decision: Decision,
+        *,
+        resolved: bool,
+        lookup: LookupRecord | None = None,
+    ) -> None:
+        """Store a re-check's outcome, and the lookup it rests on, in one transaction: the
+        answer is never kept without its entry being closed, nor the other way round. When
+        ``resolved`` the entry is done and never sent again."""
         stamp = now_local().isoformat(timespec="seconds")
 
         def write(db: sqlite_utils.Database) -> None:
+            if lookup is not None:
+                _write_lookup(db, lookup)
             row = db.execute("SELECT state FROM outbox WHERE id = ?", [entry.id]).fetchone()
             if row is None or row[0] != "pending":
                 return  # already delivered by an earlier run: idempotent
@@ -542,6 +540,32 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     for table, columns, unique in indexes:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _write_lookup(db: sqlite_utils.Database, record: LookupRecord) -> None:
+    answer = record.answer
+    db["audit"].insert(
+        {
+            "at": (record.at or now_local()).isoformat(timespec="seconds"),
+            "officer_name": record.officer.name,
+            "officer_id": record.officer.citizen_id,
+            "number": record.number,
+            "result_code": answer.result_code if answer else None,
+            "error": record.error,
+        }
+    )
+    if answer is not None and record.cache:
+        db["answers"].insert(
+            {
+                "number": record.number,
+                "social_insurance_number": answer.social_insurance_number
+                or _social_number(answer.card_number)
+                or _social_number(record.number),
+                "result_code": answer.result_code,
+                "checked_at": answer.received_at,
+                "answer_json": json.dumps(answer.to_json(), ensure_ascii=False),
+            }
+        )
 
 
 def _upsert_patient(
