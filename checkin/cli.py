@@ -408,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     from checkin.chip.cli import add_read_card_parser
 
     add_read_card_parser(sub, common)
+    from checkin.doctor_cli import add_doctor_parsers
+
+    add_doctor_parsers(sub, common)
     p = add("desk", cmd_desk, "the Qt desk application")
     p.add_argument("--demo", action="store_true", help="against the sandbox and recorded fixtures")
     p = add("demo", cmd_demo, "the desk against the sandbox and the recorded fixtures")

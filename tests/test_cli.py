@@ -7,12 +7,15 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import FIXTURES, ROOT, payload
+
+_DATA_HOME = tempfile.TemporaryDirectory(prefix="checkin-cli-test-")
 
 CONTRACT_PARSE_KEYS = {
     "kind",
@@ -48,7 +51,9 @@ CONTRACT_DECISION_KEYS = {
 def run(
     *args: str, stdin: str | None = None, env: dict | None = None
 ) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    # A throwaway data folder: the error log and default store never touch the real home.
+    data_home = {"XDG_DATA_HOME": _DATA_HOME.name, "XDG_CONFIG_HOME": _DATA_HOME.name}
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **data_home, **(env or {})}
     full_env.pop("CHECKIN_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "checkin", *args],

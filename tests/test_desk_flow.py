@@ -434,3 +434,18 @@ def test_each_outcome_has_its_own_short_wav(tmp_path):
     fallback.play("eligible")
     fallback.play("no-such-outcome")
     assert fallback.played == ["eligible", "error"] and beeps == [True, True]
+
+
+def test_tools_menu_opens_settings_and_diagnostics(qtbot, make_desk, session):
+    """IT reaches Settings (Ctrl+,) and Diagnostics (F9) from the desk itself."""
+    from ui.diagnostics import DiagnosticsPanel
+    from ui.settings import SettingsDialog
+
+    desk = make_desk(session)
+    desk.actions_by_key["diagnostics"].trigger()
+    qtbot.waitUntil(lambda: bool(desk.findChildren(DiagnosticsPanel)), timeout=WAIT_MS)
+    desk.actions_by_key["settings"].trigger()
+    qtbot.waitUntil(lambda: bool(desk.findChildren(SettingsDialog)), timeout=WAIT_MS)
+    (dialog,) = desk.findChildren(SettingsDialog)
+    assert dialog.isVisible()
+    dialog.reject()

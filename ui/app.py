@@ -36,6 +36,7 @@ from checkin.store import Store
 from drivers.camera import Camera, make_camera
 from ui import i18n, text
 from ui.desk import DeskWindow
+from ui.diagnostics import GuiThreadGarbageCollector
 from ui.sounds import Sounds
 from ui.workers import DEFAULT_HOLD_OFF_S, CameraWorker, SerialBridge
 
@@ -114,6 +115,8 @@ def ensure_app() -> QApplication:
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "checkin"])
         _keep.append(app)  # the application must outlive every window
+        # Python's cycle collector must not destroy Qt objects from a worker thread.
+        _keep.append(GuiThreadGarbageCollector(app))
     app.setApplicationName("checkin")
     if QApplication.platformName() == "offscreen" and not _quieted:
         _quiet_offscreen_warnings()

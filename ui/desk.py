@@ -219,9 +219,13 @@ class DeskWindow(QMainWindow):
             ("refresh", "view", key(Qt.Key.Key_F5), self.refresh_visits),
             ("filter", "view", key(Qt.Key.Key_F6), self.cycle_filter),
             ("focus_list", "view", key(Qt.Key.Key_Escape), self.escape),
+            ("settings", "tools", key(ctrl | Qt.Key.Key_Comma), self.open_settings),
+            ("diagnostics", "tools", key(Qt.Key.Key_F9), self.open_diagnostics),
         ]
         self.actions_by_key: dict[str, QAction] = {}
-        self.menus = {name: self.menuBar().addMenu("") for name in ("desk", "view", "language")}
+        self.menus = {
+            name: self.menuBar().addMenu("") for name in ("desk", "view", "tools", "language")
+        }
         for name, menu, keys, slot in specs:
             action = QAction(self)
             action.setShortcut(keys)
@@ -247,6 +251,30 @@ class DeskWindow(QMainWindow):
         self.menus["language"].addSeparator()
         self.menus["language"].addAction(toggle)
         self.actions_by_key["language"] = toggle
+
+    def open_settings(self) -> None:
+        """IT settings (Ctrl+,): saved to the configuration file; devices apply on restart."""
+        from checkin.config import default_config_path
+        from ui.settings import open_settings
+
+        source = getattr(self.config, "source_path", None) or default_config_path()
+        open_settings(
+            source, self, lambda _config: self.statusBar().showMessage(text.settings_saved())
+        )
+
+    def open_diagnostics(self) -> None:
+        """Devices, pcscd, the gateway, the store and the outbox, in words IT can act on (F9)."""
+        from PySide6.QtWidgets import QDialog, QVBoxLayout
+
+        from ui.diagnostics import DiagnosticsPanel
+
+        dialog = QDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowTitle(text.action_label("diagnostics").rstrip("…"))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(DiagnosticsPanel(self.config, dialog))
+        dialog.resize(1000, 600)
+        dialog.open()
 
     def _connect(self) -> None:
         self.runner.done.connect(self._on_done)

@@ -5,6 +5,12 @@ core's verdict sentences (checkin/eligibility.py), which the desk passes through
 from ui.i18n import ENGLISH, register
 
 DESK = {
+    # tools menu
+    "&Công cụ": "&Tools",
+    "Cài đặt…": "Settings…",
+    "Chẩn đoán thiết bị…": "Diagnostics…",
+    "Đã lưu cài đặt. Khởi động lại màn hình tiếp nhận để áp dụng thiết bị mới.":
+        "Settings saved. Restart the desk to use new devices.",
     # window, banner
     "Tiếp nhận người bệnh — BHYT": "Patient check-in — health insurance",
     "SẴN SÀNG": "READY",
@@ -97,9 +103,9 @@ DESK = {
     "Sẵn sàng. Quét mã QR, đặt thẻ CCCD lên đầu đọc, hoặc F2 để nhập tay.":
         "Ready. Scan a QR code, place an ID card on the reader, or press F2 to type.",
     "F2 nhập tay · F3 tìm · F5 làm mới · F6 lọc · F8 in phiếu · Ctrl+V dán mã"
-    " · Ctrl+L khóa · Ctrl+Q thoát":
+    " · Ctrl+L khóa · Ctrl+Q thoát · F9 chẩn đoán · Ctrl+, cài đặt":
         "F2 type in · F3 search · F5 refresh · F6 filter · F8 print ticket · Ctrl+V paste"
-        " · Ctrl+L lock · Ctrl+Q quit",
+        " · Ctrl+L lock · Ctrl+Q quit · F9 diagnostics · Ctrl+, settings",
     "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay (F2)."
     " Chi tiết: {reason}":
         "Invalid QR code: not an insurance card, citizen ID or VssID. Scan again or type it"

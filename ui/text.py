@@ -206,11 +206,15 @@ def validity(start: str | None, end: str | None) -> str:
 
 
 def duplicate_warning(count: int, numbers: str) -> str:
-    return tr(
-        "Có thể trùng người bệnh: cùng họ tên và ngày sinh với số thứ tự {numbers} hôm nay"
-        " (mã thẻ/CCCD khác). Kiểm tra giấy tờ trước khi chuyển khám.",
-        numbers=numbers,
-    ) if count else ""
+    return (
+        tr(
+            "Có thể trùng người bệnh: cùng họ tên và ngày sinh với số thứ tự {numbers} hôm nay"
+            " (mã thẻ/CCCD khác). Kiểm tra giấy tờ trước khi chuyển khám.",
+            numbers=numbers,
+        )
+        if count
+        else ""
+    )
 
 
 def chip_reading() -> str:
@@ -305,7 +309,7 @@ def ready() -> str:
 def shortcuts_hint() -> str:
     return tr(
         "F2 nhập tay · F3 tìm · F5 làm mới · F6 lọc · F8 in phiếu · Ctrl+V dán mã"
-        " · Ctrl+L khóa · Ctrl+Q thoát"
+        " · Ctrl+L khóa · Ctrl+Q thoát · F9 chẩn đoán · Ctrl+, cài đặt"
     )
 
 
@@ -432,6 +436,8 @@ def action_label(key: str) -> str:
         "quit": tr("Thoát"),
         "focus_list": tr("Về danh sách"),
         "language": tr("Đổi ngôn ngữ"),
+        "settings": tr("Cài đặt…"),
+        "diagnostics": tr("Chẩn đoán thiết bị…"),
     }[key]
 
 
@@ -440,7 +446,12 @@ def menu_title(key: str) -> str:
         "desk": tr("&Tiếp nhận"),
         "view": tr("&Xem"),
         "language": tr("&Ngôn ngữ"),
+        "tools": tr("&Công cụ"),
     }[key]
+
+
+def settings_saved() -> str:
+    return tr("Đã lưu cài đặt. Khởi động lại màn hình tiếp nhận để áp dụng thiết bị mới.")
 
 
 # -- core messages in the current language ----------------------------------------------------
