@@ -31,9 +31,14 @@ class CameraError(RuntimeError):
 
 
 class Camera(ABC):
-    """A source of BGR frames."""
+    """A source of BGR frames.
+
+    ``live``: a device or a stream, which may come back after it stops giving frames (a
+    feed reopens it); False for a file or a replay, whose frames simply end.
+    """
 
     name: str
+    live: bool = True
 
     @property
     @abstractmethod
@@ -76,6 +81,7 @@ class OpenCvCamera(Camera):
         self.source: int | str = source if isinstance(source, int) else str(source)
         self.api_preference = api_preference
         self.name = f"camera {source}" if isinstance(source, int) else str(source)
+        self.live = isinstance(source, int) or "://" in str(source)
         self._capture: cv2.VideoCapture | None = None
         self._lock = threading.Lock()  # never release the capture in the middle of a read
 
@@ -135,6 +141,7 @@ class ReplayCamera(Camera):
         self.path = Path(path)
         self.realtime = realtime
         self.loop = loop
+        self.live = False
         self.name = f"replay {self.path.name}"
         self._clock = clock
         self._file = OpenCvCamera(self.path)

@@ -79,6 +79,15 @@ def test_anything_else_is_opened_by_opencv(spec: str) -> None:
     assert camera.source == spec
 
 
+@pytest.mark.parametrize(
+    ("spec", "live"),
+    [("0", True), ("rtsp://10.0.0.5/live", True), ("http://cam/mjpg", True),
+     ("clips/desk.avi", False), ("replay:x.avi", False)],
+)  # fmt: skip
+def test_devices_and_streams_are_live_files_are_not(spec: str, live: bool) -> None:
+    assert make_camera(spec).live is live
+
+
 @pytest.mark.parametrize("spec", ["", "   ", "replay:"])
 def test_bad_specs(spec: str) -> None:
     with pytest.raises(ValueError):
