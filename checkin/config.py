@@ -384,6 +384,16 @@ class CameraConfig:
             ),
         ),
     )
+    decode_fps: float = setting(
+        10.0,
+        label=Phrase("QR reads per second", "Số lần đọc mã QR mỗi giây"),
+        help=Phrase(
+            "frames given to the QR decoder each second; lower it on a slow computer",
+            "Số khung hình đưa vào đọc mã mỗi giây; giảm xuống nếu máy tính chậm",
+        ),
+        minimum=1,
+        maximum=60,
+    )
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class CameraFeed:
         if not sources:
             raise ValueError("CameraFeed needs at least one camera")
         self._sources = sources
-        self._decoder = decoder
+        self.decoder = decoder  # None: make_decoder() when run starts
         self.decode_interval = 1.0 / decode_fps if decode_fps and decode_fps > 0 else 0.0
         self.preview_interval = 1.0 / preview_fps if preview_fps and preview_fps > 0 else 0.0
         self.confirmer = Confirmer(
@@ -222,7 +222,7 @@ class CameraFeed:
                 stop_event.set()
             self._stop = stop_event
         stop = self._stop
-        decoder = self._decoder or make_decoder()
+        decoder = self.decoder or make_decoder()
         for source in self._sources:
             if stop.is_set():
                 break

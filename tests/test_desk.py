@@ -30,7 +30,7 @@ from ui.app import Session, install_excepthook, open_session, run_desk
 from ui.desk import DeskWindow
 from ui.sounds import Sounds
 from ui.widgets import BANNER_COLORS, patient_fields
-from ui.workers import CameraWorker, IntakeRunner, ScanFilter
+from ui.workers import CameraWorker, IntakeRunner
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VIDEOS = FIXTURES / "videos"
@@ -404,17 +404,48 @@ def test_camera_that_cannot_open_reports_and_ends(qtbot, tmp_path):
     assert len(errors) == 1 and errors[0].startswith("Lỗi camera")
 
 
-def test_scan_filter_confirms_and_holds_off():
-    now = [0.0]
-    scans = ScanFilter(confirm_frames=2, hold_off_s=10.0, max_gap=1, clock=lambda: now[0])
-    assert scans.feed(["a"]) == []
-    assert scans.feed(["a", "a"]) == ["a"]  # second frame: accepted once
-    assert scans.feed(["a"]) == []  # held off
-    now[0] = 11.0
-    assert scans.feed(["a"]) == []  # hold-off over: needs two frames again
-    assert scans.feed([]) == [] and scans.feed([]) == []  # gap longer than max_gap
-    assert scans.feed(["a"]) == []
-    assert scans.feed(["a"]) == ["a"]
+def test_lost_camera_is_reported_once_and_reopened(qtbot):
+    """A live camera unplugged mid-session: one status-bar message and a ``camera_lost``
+    however many reopen attempts fail, then ``camera_opened`` again and the QR it shows."""
+    from tests.test_camera_feed import FlakyCamera
+
+    camera = FlakyCamera(before=5, refusals=3, text="Vũ Minh Khôi")
+    worker = CameraWorker(camera, reopen_s=0.05)
+    opened, lost, errors, scanned = [], [], [], []
+    worker.camera_opened.connect(opened.append)
+    worker.camera_lost.connect(lost.append)
+    worker.error.connect(errors.append)
+    worker.scanned.connect(scanned.append)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: scanned == ["Vũ Minh Khôi"], timeout=WAIT_MS)
+        stats = worker.stats()
+    finally:
+        worker.stop()
+    assert opened == ["flaky", "flaky"] and lost == ["flaky"]
+    assert errors == [text.camera_lost("flaky")]
+    assert camera.opens == 5 and stats.reopens == 1 and stats.decoded > 0
+
+
+def test_desk_caption_says_camera_lost_then_its_frame_rate(qtbot, session, make_desk):
+    window = make_desk(session)
+    window._on_camera_lost("camera 0")
+    assert window.camera_caption.text() == text.camera_lost("camera 0")
+    window._on_camera_opened("camera 0")
+    assert window.camera_caption.text() == "camera 0"  # no worker: no figures to show
+    assert window.camera_timer.isActive()
+    window._on_camera_ended()
+    assert window.camera_caption.text() == text.camera_ended()
+    assert not window.camera_timer.isActive()
+
+
+def test_desk_caption_shows_frames_per_second_and_decode_time(qtbot, session, make_desk):
+    window = make_desk(session, video("eligible-old"))
+    window.start()
+    qtbot.waitUntil(lambda: window.camera.stats().capture_fps > 0, timeout=WAIT_MS)
+    window._on_camera_opened("replay eligible-old.avi")  # running, whether or not it ended since
+    caption = window.camera_caption.text()
+    assert "hình/giây" in caption and "đọc mã" in caption and "ms" in caption
 
 
 # -- demo ------------------------------------------------------------------------------------

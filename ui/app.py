@@ -256,6 +256,15 @@ def make_chip_worker(config: Config | None = None) -> object | None:
     )
 
 
+def _decode_fps(config: Config | None, cameras: list[Camera]) -> float | None:
+    """``[camera] decode_fps`` for cameras that give frames in real time; None (decode every
+    frame) for replays read as fast as they decode, which a wall-clock limit would starve."""
+    if not any(c.live or getattr(c, "realtime", False) for c in cameras):
+        return None
+    camera = _section(config, "camera")
+    return float(getattr(camera, "decode_fps", 10.0))
+
+
 def open_window(
     session: Session,
     cameras: list[Camera] | Camera | None,
@@ -271,7 +280,12 @@ def open_window(
     ``serial``: read the configured serial scanner."""
     desk = _section(session.config, "desk")
     hold_off = float(getattr(desk, "hold_off_s", DEFAULT_HOLD_OFF_S))
-    worker = CameraWorker(cameras, hold_off_s=hold_off) if cameras else None
+    worker = None
+    if cameras:
+        cameras = [cameras] if isinstance(cameras, Camera) else list(cameras)
+        worker = CameraWorker(
+            cameras, hold_off_s=hold_off, decode_fps=_decode_fps(session.config, cameras)
+        )
     window = DeskWindow(
         session.intake,
         worker,

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 COUNTS_INTERVAL_MS = 5_000  # pending re-checks and visits needing attention
 OFFLINE_INTERVAL_MS = 1_000  # the breaker is read in memory: cheap
+CAMERA_STATS_INTERVAL_MS = 1_000
 
 SOUND_OF_STATUS = {
     Status.ELIGIBLE: "eligible",
@@ -119,7 +120,8 @@ class DeskWindow(QMainWindow):
         self.manual_dialog: ManualEntryDialog | None = None
         self.can_dialog: QWidget | None = None
         self._camera_done = camera is None
-        self._camera_state = "none" if camera is None else ""
+        self._camera_state = "none" if camera is None else "waiting"
+        self._camera_name = ""
         self._shut_down = False
         self._loaded_once = False
         self._started: list[float] = []  # submit times, oldest first
@@ -288,6 +290,9 @@ class DeskWindow(QMainWindow):
         self.offline_timer = QTimer(self)
         self.offline_timer.setInterval(OFFLINE_INTERVAL_MS)
         self.offline_timer.timeout.connect(self.update_offline)
+        self.camera_timer = QTimer(self)  # frames/s and decode time under the preview
+        self.camera_timer.setInterval(CAMERA_STATS_INTERVAL_MS)
+        self.camera_timer.timeout.connect(self._show_camera_caption)
         if self.wedge is not None:
             self.wedge.scanned.connect(self.submit)
         if self.serial is not None:
@@ -307,6 +312,7 @@ class DeskWindow(QMainWindow):
         self.camera.frame.connect(self.camera_view.show_frame)
         self.camera.scanned.connect(self.submit)
         self.camera.camera_opened.connect(self._on_camera_opened)
+        self.camera.camera_lost.connect(self._on_camera_lost)
         self.camera.error.connect(self.show_error)
         self.camera.ended.connect(self._on_camera_ended)
 
@@ -511,6 +517,7 @@ class DeskWindow(QMainWindow):
         self.idle.stop()
         self.counts_timer.stop()
         self.offline_timer.stop()
+        self.camera_timer.stop()
         if self.wedge is not None:
             try:
                 self.wedge.uninstall()
@@ -559,9 +566,20 @@ class DeskWindow(QMainWindow):
         self.update_offline()
 
     def _show_camera_caption(self) -> None:
-        state = self._camera_state
-        words = {"none": text.camera_none(), "ended": text.camera_ended()}
-        self.camera_caption.setText(words.get(state, state))
+        state, name = self._camera_state, self._camera_name
+        if state == "running":
+            stats = self.camera.stats() if self.camera is not None else None
+            if stats is not None and stats.capture_fps > 0:
+                words = text.camera_running(name, stats.capture_fps, stats.decode_ms_median)
+            else:
+                words = name
+        else:
+            words = {
+                "none": text.camera_none(),
+                "ended": text.camera_ended(),
+                "lost": text.camera_lost(name),
+            }.get(state, "")
+        self.camera_caption.setText(words)
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -655,10 +673,17 @@ class DeskWindow(QMainWindow):
         self._update_visits_title()
 
     def _on_camera_opened(self, name: str) -> None:
-        self._camera_state = name
+        self._camera_state, self._camera_name = "running", name
+        self._show_camera_caption()
+        self.camera_timer.start()
+
+    def _on_camera_lost(self, name: str) -> None:
+        self._camera_state, self._camera_name = "lost", name
+        self.camera_timer.stop()
         self._show_camera_caption()
 
     def _on_camera_ended(self) -> None:
+        self.camera_timer.stop()
         self._camera_done = True
         self._camera_state = "ended"
         self._show_camera_caption()

@@ -86,6 +86,9 @@ DESK = {
     "Đang mở camera…": "Opening the camera…",
     "Không có camera": "No camera",
     "Camera đã dừng": "Camera stopped",
+    "Mất tín hiệu {camera}, đang kết nối lại…": "Lost {camera}; reconnecting…",
+    "{camera} · {fps:.0f} hình/giây · đọc mã {ms:.0f} ms":
+        "{camera} · {fps:.0f} frames/s · decode {ms:.0f} ms",
     "Người bệnh tiếp nhận hôm nay ({count})": "Patients checked in today ({count})",
     "Người bệnh tiếp nhận hôm nay ({shown}/{count})": "Patients checked in today ({shown}/{count})",
     "STT": "No.",

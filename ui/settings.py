@@ -777,6 +777,7 @@ class SettingsDialog(QDialog):
         self.find_cameras = QPushButton(mn(tr("Tìm camera")))
         self.find_cameras.clicked.connect(self._list_devices)
         source.extra.addWidget(self.find_cameras)
+        self._editor("camera.decode_fps", form, mn)
         self.preview = QLabel(tr("Chưa xem trước"))
         self.preview.setAlignment(Qt.AlignCenter)
         self.preview.setMinimumSize(480, 300)

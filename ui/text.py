@@ -261,6 +261,17 @@ def camera_ended() -> str:
     return tr("Camera đã dừng")
 
 
+def camera_lost(camera: str) -> str:
+    return tr("Mất tín hiệu {camera}, đang kết nối lại…", camera=camera)
+
+
+def camera_running(camera: str, fps: float, decode_ms: float) -> str:
+    """The caption under the preview: which camera, how many frames a second, decode time."""
+    return tr(
+        "{camera} · {fps:.0f} hình/giây · đọc mã {ms:.0f} ms", camera=camera, fps=fps, ms=decode_ms
+    )
+
+
 def visits_title(shown: int, total: int) -> str:
     if shown == total:
         return tr("Người bệnh tiếp nhận hôm nay ({count})", count=total)

@@ -7,9 +7,8 @@ Nothing here touches a widget. Results come back to the GUI thread through signa
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,6 +24,8 @@ from checkin.model import Identity
 from checkin.qr import QrDecoder, make_decoder
 from checkin.store import Visit
 from drivers.camera import Camera
+from drivers.camera_feed import FAILED, LOST, RUNNING, WAITING, CameraFeed, FeedStats, Scan
+from drivers.camera_feed import Status as FeedStatus
 from ui import text
 
 log = logging.getLogger(__name__)
@@ -41,67 +42,26 @@ def to_qimage(frame: np.ndarray) -> QImage:
     return QImage(data.data, width, height, data.strides[0], fmt).copy()
 
 
-class ScanFilter:
-    """Accept a payload once it is seen in ``confirm_frames`` frames (gaps of at most
-    ``max_gap`` frames allowed), then ignore it for ``hold_off_s`` seconds. The hold-off runs
-    from the acceptance and is not extended by repeats. Not thread-safe: one per camera thread.
-    """
-
-    def __init__(
-        self,
-        *,
-        confirm_frames: int = 2,
-        hold_off_s: float = DEFAULT_HOLD_OFF_S,
-        max_gap: int = 3,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.confirm_frames = max(1, confirm_frames)
-        self.hold_off_s = hold_off_s
-        self.max_gap = max_gap
-        self._clock = clock
-        self._frame = 0
-        self._sightings: dict[str, tuple[int, int]] = {}  # payload -> (count, last frame)
-        self._accepted_at: dict[str, float] = {}
-
-    def feed(self, payloads: Iterable[str]) -> list[str]:
-        """The payloads of one frame in; the newly accepted ones out."""
-        self._frame += 1
-        now = self._clock()
-        self._forget(now)
-        accepted = []
-        for payload in dict.fromkeys(payloads):
-            if payload in self._accepted_at:
-                continue
-            count = self._sightings.get(payload, (0, 0))[0] + 1
-            if count >= self.confirm_frames:
-                self._sightings.pop(payload, None)
-                self._accepted_at[payload] = now
-                accepted.append(payload)
-            else:
-                self._sightings[payload] = (count, self._frame)
-        return accepted
-
-    def _forget(self, now: float) -> None:
-        self._sightings = {
-            p: seen for p, seen in self._sightings.items() if self._frame - seen[1] <= self.max_gap
-        }
-        self._accepted_at = {
-            p: at for p, at in self._accepted_at.items() if now - at < self.hold_off_s
-        }
-
-
 class CameraWorker(QThread):
     """Plays one camera, or several in turn (a playlist), decoding QR codes off the GUI thread.
 
-    Signals: ``frame`` (previews, at most ``preview_fps`` a second), ``scanned`` (an accepted
-    payload), ``camera_opened`` (its name), ``error`` (a message for the status bar) and
-    ``ended`` (every camera has ended, or the worker was stopped). When the cameras end, the
-    preview goes back to the frame of the last accepted scan, so the desk still sees it.
+    A Qt face on :class:`drivers.camera_feed.CameraFeed`, which does the work: frames to the
+    decoder at most ``decode_fps`` a second (None: every frame), a payload accepted once seen in
+    ``confirm_frames`` decoded frames and not again until ``hold_off_s`` after it was last seen,
+    a live camera that disappears reopened every ``reopen_s`` seconds.
+
+    Signals: ``frame`` (previews, at most ``preview_fps`` a second, and the frame of every
+    accepted scan), ``scanned`` (an accepted payload), ``camera_opened`` (its name),
+    ``camera_lost`` (its name: unplugged or not answering, being reopened), ``error`` (a message
+    for the status bar) and ``ended`` (every camera has ended, or the worker was stopped). When
+    the cameras end, the preview goes back to the frame of the last accepted scan, so the desk
+    still sees it. :meth:`stats` gives frames/s and decode times, from any thread.
     """
 
     frame = Signal(QImage)
     scanned = Signal(str)
     camera_opened = Signal(str)
+    camera_lost = Signal(str)
     error = Signal(str)
     ended = Signal()
 
@@ -114,87 +74,84 @@ class CameraWorker(QThread):
         confirm_frames: int = 2,
         preview_fps: float = DEFAULT_PREVIEW_FPS,
         decode_fps: float | None = None,
+        reopen_s: float = 2.0,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.cameras = [cameras] if isinstance(cameras, Camera) else list(cameras)
-        self._decoder = decoder
-        self.filter = ScanFilter(confirm_frames=confirm_frames, hold_off_s=hold_off_s)
-        self._unreadable = ScanFilter(confirm_frames=confirm_frames, hold_off_s=hold_off_s)
-        self._preview_interval = 1.0 / preview_fps if preview_fps > 0 else 0.0
-        self._decode_interval = 1.0 / decode_fps if decode_fps else 0.0
-        self._stopping = threading.Event()
-        self._current: Camera | None = None
-        self._last_preview = -1e9
-        self._last_decode = -1e9
+        self.feed = CameraFeed(
+            self.cameras,
+            decoder,
+            decode_fps=decode_fps or 0.0,
+            preview_fps=preview_fps,
+            confirm_frames=confirm_frames,
+            hold_off_s=hold_off_s,
+            reopen_s=reopen_s,
+            on_frame=self._on_frame,
+            on_scan=self._on_scan,
+            on_status=self._on_status,
+        )
         self._last_scan_image: QImage | None = None
+        self._lost = False  # the current camera was reported lost and has not come back yet
+
+    def stats(self) -> FeedStats:
+        return self.feed.stats()
 
     def stop(self, timeout_ms: int = 5000) -> None:
         """Ask the thread to finish, wake a camera waiting for a frame, and wait for it."""
-        self._stopping.set()
-        camera = self._current
-        if camera is not None:
-            camera.close()
+        self.feed.stop()
         if self.isRunning():
             self.wait(timeout_ms)
 
     def run(self) -> None:
+        if self.feed.decoder is None:
+            try:
+                self.feed.decoder = make_decoder("zxing")
+            except Exception as exc:
+                log.exception("no QR decoder")
+                self.error.emit(text.camera_error(exc))
+                self.feed.decoder = _NoDecoder()
         try:
-            decoder = self._decoder or make_decoder("zxing")
-        except Exception as exc:
-            log.exception("no QR decoder")
+            self.feed.run()
+        except Exception as exc:  # never let a camera bug end the thread without a word
+            log.exception("camera feed failed")
             self.error.emit(text.camera_error(exc))
-            decoder = None
-        for camera in self.cameras:
-            if self._stopping.is_set():
-                break
-            self._play(camera, decoder)
         if self._last_scan_image is not None:
             self.frame.emit(self._last_scan_image)
         self.ended.emit()
 
-    def _play(self, camera: Camera, decoder: QrDecoder | None) -> None:
-        self._current = camera
-        try:
-            camera.open()
-        except Exception as exc:
-            log.warning("cannot open %s: %s", camera.name, exc)
-            self.error.emit(text.camera_error(exc))
-            return
-        self.camera_opened.emit(camera.name)
-        try:
-            while not self._stopping.is_set():
-                frame = camera.read()
-                if frame is None:
-                    break
-                self._handle(frame, decoder)
-        except Exception as exc:
-            log.exception("camera %s failed", camera.name)
-            self.error.emit(text.camera_error(exc))
-        finally:
-            camera.close()
-            self._current = None
+    # -- feed callbacks, on this thread ------------------------------------------------------
 
-    def _handle(self, frame: np.ndarray, decoder: QrDecoder | None) -> None:
-        now = time.monotonic()
-        accepted = self._decode(frame, decoder, now) if decoder else []
-        if accepted or now - self._last_preview >= self._preview_interval:
-            self._last_preview = now
-            image = to_qimage(frame)
-            self.frame.emit(image)
-            if accepted:
-                self._last_scan_image = image
-        for payload in accepted:
-            self.scanned.emit(payload)
+    def _on_frame(self, frame: np.ndarray) -> None:
+        self.frame.emit(to_qimage(frame))
 
-    def _decode(self, frame: np.ndarray, decoder: QrDecoder, now: float) -> list[str]:
-        if now - self._last_decode < self._decode_interval:
-            return []
-        self._last_decode = now
-        found = decoder.decode(frame)
-        if self._unreadable.feed(d.raw.hex() for d in found if d.text is None):
+    def _on_scan(self, scan: Scan) -> None:
+        image = to_qimage(scan.frame)
+        self._last_scan_image = image
+        self.frame.emit(image)
+        if scan.text is None:
             self.error.emit(text.not_utf8_qr())
-        return self.filter.feed(d.text for d in found if d.text)
+        else:
+            self.scanned.emit(scan.text)
+
+    def _on_status(self, status: FeedStatus) -> None:
+        if status.state == RUNNING:
+            self._lost = False
+            self.camera_opened.emit(status.camera)
+        elif status.state == FAILED:
+            self.error.emit(text.camera_error(status.message))
+        elif status.state in (LOST, WAITING) and not self._lost:
+            # once per outage: a camera retried every 2 s must not flood the status bar
+            self._lost = True
+            self.camera_lost.emit(status.camera)
+            self.error.emit(text.camera_lost(status.camera))
+
+
+class _NoDecoder:
+    """Stands in when no QR library loads: the preview still runs, nothing is decoded."""
+
+    def decode(self, frame: np.ndarray) -> list:
+        return []
 
 
 class TaskRunner(QObject):
