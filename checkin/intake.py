@@ -123,15 +123,17 @@ class Intake:
             return eligibility.from_cache(cached, error=reason, now=self.clock())
         return eligibility.decide(answer, facility_code=self.facility_code)
 
-    def recheck(self, visit: Visit) -> Recheck:
+    def recheck(self, visit: Visit, *, idempotency_key: str | None = None) -> Recheck:
         """Ask the gateway again about an earlier visit; never answers from the cache. The
-        lookup is returned, not written: the caller stores it with the outcome."""
+        lookup is returned, not written: the caller stores it with the outcome.
+        ``idempotency_key`` (the outbox entry's) travels with the request, see
+        :meth:`GatewayClient.check_card`."""
         identity = visit.identity
         if self.gateway is None or not identity.full_name or not identity.date_of_birth:
             return Recheck(
                 eligibility.without_answer("cannot ask the gateway about this visit"), None
             )
-        answer, error, lookup = self._ask(identity, record=False)
+        answer, error, lookup = self._ask(identity, record=False, idempotency_key=idempotency_key)
         if answer is None:
             return Recheck(eligibility.without_answer(error or "no answer"), lookup)
         if not eligibility.is_card_answer(answer):
@@ -156,7 +158,7 @@ class Intake:
         return True
 
     def _ask(
-        self, identity: Identity, *, record: bool = True
+        self, identity: Identity, *, record: bool = True, idempotency_key: str | None = None
     ) -> tuple[CardAnswer | None, str | None, LookupRecord]:
         """One lookup through the breaker: ``(answer, None, lookup)`` or ``(None, error,
         lookup)``. The lookup is audited here unless ``record`` is False."""
@@ -167,7 +169,8 @@ class Intake:
             error = f"not sent: gateway offline ({self.breaker.status.last_error})"
         else:
             answer, error = self._send(
-                CardQuery(number, identity.full_name, identity.date_of_birth or "")
+                CardQuery(number, identity.full_name, identity.date_of_birth or ""),
+                idempotency_key,
             )
         cache = answer is not None and eligibility.is_card_answer(answer)
         lookup = LookupRecord(self.officer, number, answer, error, cache, self.clock())
@@ -177,10 +180,12 @@ class Intake:
             )
         return answer, error, lookup
 
-    def _send(self, query: CardQuery) -> tuple[CardAnswer | None, str | None]:
+    def _send(
+        self, query: CardQuery, idempotency_key: str | None = None
+    ) -> tuple[CardAnswer | None, str | None]:
         assert self.gateway is not None
         try:
-            answer = self.gateway.check_card(query)
+            answer = self.gateway.check_card(query, idempotency_key=idempotency_key)
         except GatewayError as exc:
             if isinstance(exc, GatewayUnavailable):
                 self.breaker.failed(str(exc))

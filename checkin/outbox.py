@@ -6,8 +6,11 @@ concurrency, and stores each outcome in one transaction that also closes the ent
 that is already closed is never sent again, so retries and restarts do not deliver twice.
 
 The one window left is physical: a process killed after the gateway answered and before the
-outcome was committed. Its claim then expires and the entry is re-checked once more (at least
-once, never lost); the lookup is read-only, so the repeat changes nothing but the gateway's log.
+outcome was committed. Its claim then expires and the request is sent again, under the same
+idempotency key (the entry's, in an ``Idempotency-Key`` header): a gateway that honours the
+header (the sandbox does) answers it from its record, so the card is looked up once. One that
+ignores it looks the card up a second time; the lookup is read-only, so the repeat changes
+nothing but the gateway's log. Either way the visit is re-checked, never lost.
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ class OutboxSender:
 
     def _recheck(self, entry: OutboxEntry) -> Decision:
         store = self.intake.store
-        outcome = self.intake.recheck(store.visit(entry.visit_id))
+        visit = store.visit(entry.visit_id)
+        outcome = self.intake.recheck(visit, idempotency_key=entry.idempotency_key)
         resolved = outcome.decision.source is Source.ONLINE
         store.complete_recheck(entry, outcome.decision, resolved=resolved, lookup=outcome.lookup)
         return outcome.decision

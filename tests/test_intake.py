@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -99,6 +100,28 @@ def test_sync_rechecks_once_and_flags_not_eligible(intake, healthy_sandbox):
     assert sum(healthy_sandbox.lookups_by_card.values()) == before + 1
     updated = intake.store.visit(visit.id)
     assert updated.status is Status.NOT_ELIGIBLE and updated.needs_attention
+
+
+def test_a_recheck_repeated_after_a_crash_is_not_a_second_lookup(intake, healthy_sandbox):
+    """The sender claimed the entry and the gateway answered, then the desk died before the
+    commit: the next pass sends the entry's idempotency key again and gets the same answer
+    from the gateway's record, without a second lookup of the card."""
+    intake.breaker = CircuitBreaker(cooldown_s=0.05)
+    healthy_sandbox.faults.set("down")
+    visit = intake.handle(payload("expired-010")).visit
+    healthy_sandbox.faults.set("none")
+    time.sleep(0.06)
+    assert intake.probe()
+    with sqlite3.connect(intake.store.path) as conn:
+        (key,) = conn.execute("SELECT idempotency_key FROM outbox WHERE visit_id = ?", [visit.id])
+    card = visit.identity.lookup_number
+    lookups, replays = healthy_sandbox.lookups_by_card[card], healthy_sandbox.replays_by_card[card]
+    lost = intake.recheck(visit, idempotency_key=key[0])  # the answer the dead desk never stored
+    assert sync_once(intake) == {"sent": 1, "rechecked": 1, "failed": 0, "pending": 0}
+    assert healthy_sandbox.lookups_by_card[card] == lookups + 1
+    assert healthy_sandbox.replays_by_card[card] == replays + 1
+    updated = intake.store.visit(visit.id)
+    assert updated.status is lost.decision.status is Status.NOT_ELIGIBLE
 
 
 def test_officer_not_registered_is_unverified_and_says_so(tmp_path, healthy_sandbox):

@@ -57,11 +57,16 @@ class Desk:
         }
         return self
 
-    def check(self, number, name, dob, *, officer=OFFICER, as_json=False, query=None, timeout=5):
+    def check(
+        self, number, name, dob, *, officer=OFFICER, as_json=False, query=None, timeout=5, key=None
+    ):
         fields = {"maThe": number, "hoTen": name, "ngaySinh": dob, **officer}
         body = {"json": fields} if as_json else {"data": fields}
         params = self.query if query is None else query
-        return self.http.post(self.url + CHECK_PATH, params=params, timeout=timeout, **body)
+        headers = {"Idempotency-Key": key} if key else None
+        return self.http.post(
+            self.url + CHECK_PATH, params=params, timeout=timeout, headers=headers, **body
+        )
 
     def check_mai(self, **kwargs):
         return self.check(MAI.card_number, MAI.full_name, dmy(MAI.date_of_birth), **kwargs)
@@ -353,6 +358,7 @@ def test_stats_count_lookups_per_masked_card():
         stats = requests.get(sb.url + "/_sandbox/stats", timeout=5).json()
     assert stats["lookups"] == {"…6789": 2}
     assert stats["requests"] == {"…6789": 3}
+    assert stats["replays"] == {}
     assert stats["tokens_issued"] == 1
     assert stats["tokens_active"] == 1
     assert stats["fault"] == {"mode": "none", "delay_s": 0.0}
@@ -368,3 +374,30 @@ def test_logs_never_hold_full_numbers_tokens_or_query_strings(sandbox, desk, cap
     assert "…6789" in text
     for secret in (MAI.card_number, MAI.citizen_id, desk.query["token"], PASSWORD_MD5, "?"):
         assert secret not in text
+
+
+def test_idempotency_key_repeats_are_answered_from_the_record():
+    """The outbox's key: a repeat of an answered request is not a second lookup, whichever
+    officer sends it; the same key for another card is refused; a failed try is not kept."""
+    with Sandbox() as sb:
+        desk = Desk(sb.url).login()
+        first = desk.check_mai(key="recheck:a")
+        other_officer = {"hoTenCb": "Lê Thị Hoa", "cccdCb": "001190000002"}
+        again = desk.check_mai(key="recheck:a", officer=other_officer)
+        assert first.status_code == again.status_code == 200
+        assert again.json() == first.json()
+        assert sb.lookups_by_card[MAI.card_number] == 1
+        assert sb.replays_by_card[MAI.card_number] == 1
+        assert sb.requests_by_card[MAI.card_number] == 2
+
+        misuse = desk.check(MAI.card_number, "Người Khác", dmy(MAI.date_of_birth), key="recheck:a")
+        assert misuse.status_code == 422 and misuse.json()["maKetQua"] == "422"
+
+        sb.faults.set("http500")
+        assert desk.check_mai(key="recheck:b").status_code == 500
+        sb.faults.clear()
+        assert desk.check_mai(key="recheck:b").status_code == 200  # looked up: nothing kept
+        assert desk.check_mai().status_code == 200  # no key: always a lookup
+        assert sb.lookups_by_card[MAI.card_number] == 3
+        stats = requests.get(sb.url + "/_sandbox/stats", timeout=5).json()
+    assert stats["replays"] == {"…6789": 1}

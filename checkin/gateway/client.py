@@ -21,6 +21,7 @@ import requests
 
 from checkin.gateway.protocol import (
     CARD_CHECK_PATH,
+    IDEMPOTENCY_HEADER,
     TOKEN_PATH,
     CardAnswer,
     CardQuery,
@@ -130,12 +131,21 @@ class GatewayClient:
     def close(self) -> None:
         self._session.close()
 
-    def check_card(self, query: CardQuery) -> CardAnswer:
-        """Ask about one card; a fresh token is taken once if the gateway says 401."""
+    def check_card(self, query: CardQuery, *, idempotency_key: str | None = None) -> CardAnswer:
+        """Ask about one card; a fresh token is taken once if the gateway says 401.
+
+        ``idempotency_key`` (an outbox entry's) goes in an ``Idempotency-Key`` header
+        (draft-ietf-httpapi-idempotency-key-header): a gateway that honours it (the sandbox
+        does) answers a repeat of an answered request from its record instead of looking the
+        card up again, so a desk killed between the answer and its commit re-checks once.
+        """
         body = card_check_body(query, self.officer)
+        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
         for attempt in (1, 2):
             token = self._current_token()
-            status, reply = self._post(CARD_CHECK_PATH, body, params=self._auth_params(token))
+            status, reply = self._post(
+                CARD_CHECK_PATH, body, params=self._auth_params(token), headers=headers
+            )
             if status == 401 or str(reply.get("maKetQua", "")) == "401":
                 self._drop_token(token)
                 if attempt == 1:
@@ -204,7 +214,11 @@ class GatewayClient:
     # -- transport -----------------------------------------------------------------------
 
     def _post(
-        self, path: str, form: dict[str, str], params: dict[str, str] | None = None
+        self,
+        path: str,
+        form: dict[str, str],
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict]:
         """POST form-encoded; return (HTTP status, JSON object). 4xx/5xx bodies may still hold
         a ``maKetQua`` (formats.md §6.8), so the body is read before the status is judged."""
@@ -213,6 +227,7 @@ class GatewayClient:
                 self._base + path,
                 params=params,
                 data=form,
+                headers=headers,
                 timeout=self._timeout,
                 verify=self._verify,  # on every request: env CA bundles override the session
                 allow_redirects=False,

@@ -15,6 +15,8 @@ from checkin.model import Gender, Officer
 
 TOKEN_PATH = "/api/token/take"
 CARD_CHECK_PATH = "/api/egw/KQNhanLichSuKCB2024"
+# Not part of the BHXH API (a gateway that does not know it ignores it); see check_card.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

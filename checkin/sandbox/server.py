@@ -7,6 +7,13 @@ Endpoints:
   JSON) ``maThe, hoTen, ngaySinh, hoTenCb, cccdCb``; the decision is :func:`rules.decide`.
 - ``POST /_sandbox/faults`` and ``GET /_sandbox/stats``: test controls, loopback clients only.
 
+A card check carrying an ``Idempotency-Key`` header (draft-ietf-httpapi-idempotency-key-header;
+the desk's outbox sends its entry's key) that was answered before, for the same account and the
+same request, gets that answer again without a second lookup; the same key with a different
+request gets 422. Answers are kept for :data:`IDEMPOTENCY_TTL_S`. ``lookups_by_card`` counts
+the lookups made, ``requests_by_card`` every request, ``replays_by_card`` the repeats answered
+from the record.
+
 Credentials travel in the query string, so nothing here logs a request URL, and card numbers,
 IDs and tokens are logged masked to their last four characters.
 """
@@ -43,6 +50,9 @@ CARD_CHECK_PATH = "/api/egw/KQNhanLichSuKCB2024"
 FAULTS_PATH = "/_sandbox/faults"
 STATS_PATH = "/_sandbox/stats"
 MAX_BODY_BYTES = 64 * 1024
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_TTL_S = 24 * 3600.0
+IDEMPOTENCY_LIMIT = 200_000  # answers kept at most (oldest dropped first)
 HISTORY_LIMIT = 50
 
 # formats.md §6.5, in that order.
@@ -237,8 +247,34 @@ class _State:
         self.lock = threading.Lock()
         self.lookups_by_card: collections.Counter[str] = collections.Counter()
         self.requests_by_card: collections.Counter[str] = collections.Counter()
+        self.replays_by_card: collections.Counter[str] = collections.Counter()
         self.history: dict[str, list[dict]] = {}
+        self.answered: collections.OrderedDict[tuple[str, str], _Answered] = (
+            collections.OrderedDict()
+        )
         self.stopping = threading.Event()
+
+    def answered_before(
+        self, username: str, key: str, request: CardRequest
+    ) -> _Answered | None:
+        """The answer kept for this account's key, if any and not expired (counted)."""
+        now = time.monotonic()
+        with self.lock:
+            while self.answered:
+                oldest = next(iter(self.answered.values()))
+                if now - oldest.at < IDEMPOTENCY_TTL_S:
+                    break
+                self.answered.popitem(last=False)
+            found = self.answered.get((username, key))
+            if found is not None and found.same_question(request):
+                self.replays_by_card[request.number.strip()] += 1
+            return found
+
+    def remember(self, username: str, key: str, request: CardRequest, reply: dict) -> None:
+        with self.lock:
+            self.answered[(username, key)] = _Answered(request, reply, time.monotonic())
+            while len(self.answered) > IDEMPOTENCY_LIMIT:
+                self.answered.popitem(last=False)
 
     def count_request(self, number: str) -> None:
         with self.lock:
@@ -269,13 +305,34 @@ class _State:
         with self.lock:
             lookups = _masked_counts(self.lookups_by_card)
             requests = _masked_counts(self.requests_by_card)
+            replays = _masked_counts(self.replays_by_card)
         return {
             "lookups": lookups,
             "requests": requests,
+            "replays": replays,
             "tokens_issued": self.tokens.issued,
             "tokens_active": self.tokens.active(),
             "fault": self.faults.state.to_json(),
         }
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """A card check answered under an idempotency key: what was asked, what was said, when."""
+
+    request: CardRequest
+    reply: dict
+    at: float  # time.monotonic()
+
+    def same_question(self, request: CardRequest) -> bool:
+        """The same card, name and birth date: whichever officer asks again (the desk may
+        have been restarted under another officer), the answer stands."""
+        mine = self.request
+        return (mine.number.strip(), mine.full_name, mine.date_of_birth) == (
+            request.number.strip(),
+            request.full_name,
+            request.date_of_birth,
+        )
 
 
 def _masked_counts(counter: collections.Counter[str]) -> dict[str, int]:
@@ -474,10 +531,26 @@ def _check_card(handler: _Handler, body: bytes) -> None:
     if request is None:
         handler.send_json(200, card_reply(Decision("205"), today, []))
         return
+    username = handler.query()["username"]
+    key = handler.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if key:
+        earlier = state.answered_before(username, key, request)
+        if earlier is not None:
+            if not earlier.same_question(request):
+                handler.send_json(
+                    422,
+                    {"maKetQua": "422", "ghiChu": "Idempotency-Key đã dùng cho yêu cầu khác."},
+                )
+            else:
+                handler.send_json(200, earlier.reply)
+            return
     decision = decide(state.population, request, today)
-    history = state.record_lookup(request.number.strip(), decision, handler.query()["username"])
+    history = state.record_lookup(request.number.strip(), decision, username)
     log.info("sandbox: card check %s -> %s", mask(request.number), decision.code)
-    handler.send_json(200, card_reply(decision, today, history))
+    reply = card_reply(decision, today, history)
+    if key:
+        state.remember(username, key, request, reply)
+    handler.send_json(200, reply)
 
 
 def _card_request(fields: dict[str, Any] | None) -> CardRequest | None:
@@ -566,8 +639,14 @@ class Sandbox:
 
     @property
     def lookups_by_card(self) -> collections.Counter[str]:
-        """Card checks answered (authenticated, a result code given), per ``maThe`` as sent."""
+        """Card checks looked up (authenticated, a result code given), per ``maThe`` as sent;
+        repeats answered from the idempotency record are not lookups (``replays_by_card``)."""
         return self._state.lookups_by_card
+
+    @property
+    def replays_by_card(self) -> collections.Counter[str]:
+        """Repeats of an answered ``Idempotency-Key`` request, answered from the record."""
+        return self._state.replays_by_card
 
     @property
     def requests_by_card(self) -> collections.Counter[str]:
