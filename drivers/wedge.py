@@ -11,7 +11,13 @@ otherwise it is :class:`Typed` and its keys go back to the widget, in order.
 
 Every key fed ends up in exactly one event, in order, so nothing a person types is lost: at
 worst it reaches the widget ``max_gap_ms`` late. Keys are fed one text per key press; the
-caller leaves out auto-repeat, control keys (other than the suffix) and shortcuts.
+caller leaves out auto-repeat, control keys (other than the suffix and Backspace inside a run)
+and shortcuts.
+
+Backspace (``"\b"``) inside a run edits it, as it would edit a text field: a Vietnamese input
+method that works by rewriting keys (Unikey on Windows turns ``a a`` into ``a ⌫ â``) leaves a
+burst whose text is what a field would show, the Telex-corrupted text that
+``checkin.formats.parse_payload`` repairs.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ class WedgeDetector:
             return []
         text, keys = "".join(self._run), len(self._run)
         self._run.clear()
-        body = self._body(text)
+        body = self._body(_edited(text))
         if body is not None and len(body) >= self.min_length:
             return [Burst(body, keys)]
         return [Typed(text, keys)]
@@ -91,3 +97,20 @@ class WedgeDetector:
         if self.suffix and text.endswith(self.suffix):
             text = text[: -len(self.suffix)]
         return text
+
+
+BACKSPACE = "\b"
+
+
+def _edited(text: str) -> str:
+    """The text with its backspaces applied, as a text field would show it."""
+    if BACKSPACE not in text:
+        return text
+    kept: list[str] = []
+    for char in text:
+        if char == BACKSPACE:
+            if kept:
+                kept.pop()
+        else:
+            kept.append(char)
+    return "".join(kept)

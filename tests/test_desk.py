@@ -303,8 +303,8 @@ def test_unexpected_intake_error_becomes_a_calm_message(qtbot, session, monkeypa
     monkeypatch.setattr(session.intake, "handle", explode)
     runner = IntakeRunner(session.intake)
     with qtbot.waitSignal(runner.failed, timeout=WAIT_MS) as blocker:
-        runner.submit("anything")
-    assert blocker.args == [text.intake_failed()]
+        seq = runner.submit("anything")
+    assert blocker.args == [text.intake_failed(), seq] and seq == 1
     runner.wait()
 
 

@@ -237,6 +237,40 @@ def test_offline_strip_shows_the_cached_answers_age(qtbot, make_desk, session, h
     assert window.sounds.played == ["warning"]
 
 
+def test_a_slow_lookup_does_not_replace_the_next_patients_verdict(
+    qtbot, make_desk, session, healthy_sandbox
+):
+    """GIVEN the gateway slow for Trần Thị Mai's lookup
+    WHEN the next patient (an expired card) is scanned and answered first
+    THEN the screen stays on the next patient when Mai's answer arrives late: Mai is registered
+    (queue number 1, the list shows both), the status bar announces her late verdict, and her
+    outcome sound plays; nothing on screen jumps back to her."""
+    window = make_desk(session, start=True)
+    healthy_sandbox.faults.set("slow", 1.5)
+    window.submit(payload_text("eligible-old"))
+    qtbot.waitUntil(lambda: sum(healthy_sandbox.requests_by_card.values()) > 0, timeout=WAIT_MS)
+    qtbot.wait(300)  # counted on arrival; let its handler reach the fault's sleep
+    healthy_sandbox.faults.set("none")
+    with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS) as first:
+        window.submit(payload_text("expired-010"))
+    assert first.args[0].identity.full_name == "Lý Văn Sơn"
+    with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS) as late:
+        pass
+    qtbot.waitUntil(window.is_settled, timeout=WAIT_MS)
+
+    mai = late.args[0]
+    assert mai.identity.full_name == "Trần Thị Mai" and mai.decision.status is Status.ELIGIBLE
+    assert window.last_result.identity.full_name == "Lý Văn Sơn"
+    assert window.banner.title.text() == text.status_title(Status.NOT_ELIGIBLE)
+    assert window.current_visit.id == first.args[0].visit.id
+    assert window.statusBar().currentMessage() == text.late_result(
+        "Trần Thị Mai", mai.visit.queue_number, text.status_short(Status.ELIGIBLE)
+    )
+    assert window.sounds.played == ["not_eligible", "eligible"]
+    assert window.visits.rowCount() == 2
+    assert len(window.scan_latencies) == 1  # only the verdict that went on screen
+
+
 def test_no_gateway_configured_shows_the_strip(qtbot, make_desk, session):
     session.intake.gateway, gateway = None, session.intake.gateway
     try:

@@ -20,6 +20,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from checkin.formats import ParseFailure, parse_payload
+from checkin.formats.hexutf8 import TELEX, simulate_ime
 from drivers.scan_framing import DuplicateGuard, Scan, ScanError, ScanEvent, ScanFramer
 from drivers.serial_scanner import (
     ReplayScanner,
@@ -713,7 +714,63 @@ def test_auto_repeat_and_shortcuts_pass_straight_through(desk):
         QEvent.Type.KeyPress, Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier, "\b"
     )
     QApplication.sendEvent(desk.name, backspace)
-    assert desk.name.text() == "a"  # ...then released before the Backspace, which deletes it
+    assert desk.name.text() == "a"  # the Backspace is held with "b" (it may be Unikey's)...
+    settle(desk)
+    assert desk.name.text() == "a"  # ...and both reach the field in order: "b" is deleted
+    backspace = QKeyEvent(
+        QEvent.Type.KeyPress, Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier, "\b"
+    )
+    QApplication.sendEvent(desk.name, backspace)
+    assert desk.name.text() == ""  # nothing held: a Backspace goes straight through
+
+
+def unikey_keys(text: str) -> list[str]:
+    """What a wedge scanner's keys become under a Unikey-style Telex input method on Windows:
+    each key either arrives as itself or as Backspaces erasing the part of the word that
+    changes followed by its new letters (``aa`` → ``a``, ``\b``, ``â``)."""
+    keys: list[str] = []
+    shown = ""
+    for n in range(1, len(text) + 1):
+        now = simulate_ime(text[:n], TELEX)
+        common = 0
+        while common < min(len(shown), len(now)) and shown[common] == now[common]:
+            common += 1
+        keys += ["\b"] * (len(shown) - common) + list(now[common:])
+        shown = now
+    return keys
+
+
+def test_a_burst_rewritten_by_unikey_telex_is_one_scan_that_parses(desk):
+    """Unikey turns hex pairs of the name into Vietnamese letters with Backspaces: the
+    Backspaces edit the burst (not release it into the field), and the parser repairs it."""
+    old = payload("eligible-old")
+    keys = [*unikey_keys(old), "\r"]
+    assert "\b" in keys
+    for key, gap in zip(keys, scanner_gaps(len(keys)), strict=True):
+        desk.clock.advance(gap)
+        if key == "\b":
+            press, release = (
+                QKeyEvent(kind, Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier, "\b")
+                for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+            )
+        else:
+            press, release = key_pair(key)
+        QApplication.sendEvent(QApplication.focusWidget(), press)
+        QApplication.sendEvent(QApplication.focusWidget(), release)
+    settle(desk)
+    assert desk.scanned == [simulate_ime(old, TELEX)]
+    assert desk.name.text() == "" and desk.returns == []
+    identity = parse_payload(desk.scanned[0])
+    assert identity.full_name == parse_payload(old).full_name == "Trần Thị Mai"
+    assert any("IME corruption (Telex)" in w for w in identity.warnings)
+
+
+def test_backspace_inside_a_run_edits_it():
+    detector = WedgeDetector(min_length=3)
+    events = type_into(detector, "12a\bb34\r", [5] * 8)
+    assert events == [Burst("12b34", 8)]
+    events = type_into(detector, "\b\bab\r", [5] * 5, start=1000)
+    assert events == [Typed("\b\bab\r", 5)]  # too short once edited: given back, all keys
 
 
 def test_timer_releases_typing_on_the_real_clock(qtbot, desk):

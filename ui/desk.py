@@ -124,7 +124,8 @@ class DeskWindow(QMainWindow):
         self._camera_name = ""
         self._shut_down = False
         self._loaded_once = False
-        self._started: list[float] = []  # submit times, oldest first
+        self._started: dict[int, float] = {}  # submission number -> perf_counter at submit
+        self._shown_seq = 0  # the submission whose verdict is on screen
         self._printed: set[int] = set()
         self._select_after_load: int | None = None
         self.pending = 0
@@ -352,18 +353,18 @@ class DeskWindow(QMainWindow):
             self.show_error(text.number_only())
             self.open_manual_entry(number=parsed.lookup_number)
             return
-        self._started.append(time.perf_counter())
+        started = time.perf_counter()
         self.banner.show_busy()
-        self.runner.submit(payload)
+        self._started[self.runner.submit(payload)] = started
 
     def admit(self, identity: Identity) -> None:
         """Check in a patient from manual entry or a chip read (no QR text)."""
         if self.locked:
             self.show_error(text.locked_scan_ignored())
             return
-        self._started.append(time.perf_counter())
+        started = time.perf_counter()
         self.banner.show_busy()
-        self.runner.admit(identity)
+        self._started[self.runner.admit(identity)] = started
 
     def paste_payload(self) -> None:
         payload = QGuiApplication.clipboard().text().strip()
@@ -585,6 +586,11 @@ class DeskWindow(QMainWindow):
 
     def _on_done(self, checked: Checked) -> None:
         result = checked.result
+        started = self._started.pop(checked.seq, None)
+        if checked.seq < self._shown_seq:
+            self._on_late(checked)
+            return
+        self._shown_seq = checked.seq
         self.last_result = result
         self.last_checked = checked
         self.current_visit = result.visit
@@ -596,8 +602,8 @@ class DeskWindow(QMainWindow):
         name, number = result.identity.full_name, result.visit.queue_number
         message = text.reopened(name, number) if result.reopened else text.checked_in(name, number)
         self.show_error(message)
-        if self._started:
-            self.scan_latencies.append(time.perf_counter() - self._started.pop(0))
+        if started is not None:
+            self.scan_latencies.append(time.perf_counter() - started)
         self.update_offline()
         self.checked_in.emit(result)
         self.refresh_visits(select=result.visit.id)
@@ -615,9 +621,26 @@ class DeskWindow(QMainWindow):
             self.sounds.play(SOUND_OF_STATUS[result.decision.status])
         self.banner.flash()
 
-    def _on_failed(self, message: str) -> None:
-        if self._started:
-            self._started.pop(0)
+    def _on_late(self, checked: Checked) -> None:
+        """A lookup that finished after a later patient's verdict went on screen (a slow
+        gateway, then a cached answer): the screen stays on the later patient; this one is
+        registered, announced in the status bar with its verdict, and marked in the list."""
+        result = checked.result
+        self.sounds.play(SOUND_OF_STATUS[result.decision.status])
+        self.show_error(
+            text.late_result(
+                result.identity.full_name,
+                result.visit.queue_number,
+                text.status_short(result.decision.status),
+            )
+        )
+        self.checked_in.emit(result)
+        self.refresh_visits()
+        self.refresh_counts()
+        self._check_settled()
+
+    def _on_failed(self, message: str, seq: int = 0) -> None:
+        self._started.pop(seq, None)
         self.show_error(message)
         self.sounds.play("error")
         self.banner.flash()

@@ -86,6 +86,8 @@ DESK = {
     "Đang mở camera…": "Opening the camera…",
     "Không có camera": "No camera",
     "Camera đã dừng": "Camera stopped",
+    "Kết quả đến sau: {name}, số thứ tự {number}: {status} (xem danh sách)":
+        "Late result: {name}, queue number {number}: {status} (see the list)",
     "Mất tín hiệu {camera}, đang kết nối lại…": "Lost {camera}; reconnecting…",
     "{camera} · {fps:.0f} hình/giây · đọc mã {ms:.0f} ms":
         "{camera} · {fps:.0f} frames/s · decode {ms:.0f} ms",

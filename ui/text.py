@@ -354,6 +354,15 @@ def reopened(name: str, number: int) -> str:
     return tr("{name} đã được tiếp nhận hôm nay: giữ số thứ tự {number}", name=name, number=number)
 
 
+def late_result(name: str, number: int, status: str) -> str:
+    return tr(
+        "Kết quả đến sau: {name}, số thứ tự {number}: {status} (xem danh sách)",
+        name=name,
+        number=number,
+        status=status,
+    )
+
+
 def reopened_title() -> str:
     return tr("Đã tiếp nhận hôm nay")
 

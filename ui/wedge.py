@@ -14,10 +14,12 @@ Inter-key gaps come from the window system's event timestamps when they exist (s
 queued behind a busy GUI thread keep their true spacing); synthetic events without one use
 the injectable ``clock``, which returns milliseconds.
 
-Under a Vietnamese input method (Telex/VNI) Qt delivers composed text as input-method events,
-not key presses; the scanner text is then corrupted before we see it, and
-``checkin.formats.parse_payload`` repairs the BHYT hex fields (formats.md §3.4). Serial mode
-avoids the problem altogether.
+A Vietnamese input method (Telex/VNI) corrupts the hex of BHYT codes (formats.md §3.4).
+One that rewrites keys, as Unikey does on Windows (``a a`` arrives as ``a``, Backspace,
+``â``), is followed: a Backspace while keys are held edits the run instead of ending it, so
+the burst holds what a text field would show and ``checkin.formats.parse_payload`` repairs
+it. One that composes text itself (ibus, fcitx) delivers input-method events, not key presses,
+which this filter does not see: use serial mode there, or switch the input method off.
 """
 
 from __future__ import annotations
@@ -155,6 +157,8 @@ class WedgeFilter(QObject):
             return False
         if _is_sensitive(widget):
             return False
+        if event.key() == Qt.Key_Backspace:  # inside a run it edits the run (Unikey)
+            return bool(self.detector.pending)
         return text.isprintable() or text in self.detector.suffix
 
     def _key_time(self, event: QKeyEvent) -> tuple[float, bool]:

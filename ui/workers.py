@@ -217,16 +217,19 @@ class Checked:
     result: IntakeResult
     duplicates: tuple[Visit, ...] = ()
     seconds: float = 0.0
+    seq: int = 0  # the submission's number (IntakeRunner counts from 1)
 
 
 class IntakeRunner(QObject):
     """``submit(text)`` runs ``Intake.handle`` off the GUI thread, ``admit(identity)`` runs
-    ``Intake.admit`` (manual entry, chip); then the possible-duplicate check. ``done(Checked)``
-    or ``failed(message)`` comes back on the GUI thread, then ``idle`` when nothing is left."""
+    ``Intake.admit`` (manual entry, chip); then the possible-duplicate check. Both return the
+    submission's number (1, 2, …): lookups run in parallel and a slow one may finish after a
+    later one, so ``done(Checked)`` carries it in ``Checked.seq``, ``failed(message, seq)``
+    too. They come back on the GUI thread, then ``idle`` when nothing is left."""
 
     submitted = Signal(str)
     done = Signal(object)
-    failed = Signal(str)
+    failed = Signal(str, int)
     idle = Signal()
 
     def __init__(self, intake: Intake, parent: QObject | None = None) -> None:
@@ -234,25 +237,29 @@ class IntakeRunner(QObject):
         self.intake = intake
         self._tasks = TaskRunner(parent=self)
         self._tasks.idle.connect(self.idle)
+        self._seq = 0
 
     @property
     def pending(self) -> int:
         return self._tasks.pending
 
-    def submit(self, payload: str) -> None:
+    def submit(self, payload: str) -> int:
         self.submitted.emit(payload)
-        self._run(partial(self.intake.handle, payload))
+        return self._run(partial(self.intake.handle, payload))
 
-    def admit(self, identity: Identity) -> None:
-        self._run(partial(self.intake.admit, identity))
+    def admit(self, identity: Identity) -> int:
+        return self._run(partial(self.intake.admit, identity))
 
     def wait(self, timeout_ms: int = -1) -> bool:
         return self._tasks.wait(timeout_ms)
 
-    def _run(self, work: Callable[[], IntakeResult]) -> None:
-        self._tasks.run(partial(self._checked, work), self._succeed, self._fail)
+    def _run(self, work: Callable[[], IntakeResult]) -> int:
+        self._seq += 1
+        seq = self._seq
+        self._tasks.run(partial(self._checked, work, seq), self._succeed, partial(self._fail, seq))
+        return seq
 
-    def _checked(self, work: Callable[[], IntakeResult]) -> Checked:
+    def _checked(self, work: Callable[[], IntakeResult], seq: int) -> Checked:
         started = time.perf_counter()
         result = work()
         try:
@@ -265,13 +272,13 @@ class IntakeRunner(QObject):
         except Exception:  # a failed advisory check must not lose the check-in
             log.exception("possible-duplicate check failed")
             duplicates = []
-        return Checked(result, tuple(duplicates), time.perf_counter() - started)
+        return Checked(result, tuple(duplicates), time.perf_counter() - started, seq)
 
     def _succeed(self, checked: Checked) -> None:
         self.done.emit(checked)
 
-    def _fail(self, exc: BaseException) -> None:
-        self.failed.emit(failure_message(exc))
+    def _fail(self, seq: int, exc: BaseException) -> None:
+        self.failed.emit(failure_message(exc), seq)
 
 
 def failure_message(exc: BaseException) -> str:
