@@ -401,7 +401,20 @@ def test_camera_that_cannot_open_reports_and_ends(qtbot, tmp_path):
     errors: list[str] = []
     worker.error.connect(errors.append)
     assert run_worker(qtbot, worker) == []
-    assert len(errors) == 1 and errors[0].startswith("Lỗi camera")
+    assert errors == [f"Lỗi camera: không có tệp ghi hình {tmp_path / 'missing.avi'}"]
+
+
+def test_camera_errors_read_as_vietnamese_with_what_to_do(english):
+    assert text.camera_error("cannot open camera 2; retrying in 2 s") == (
+        "Camera error: cannot open camera 2; plug the camera in again or choose another"
+        " (Tools → Settings)"
+    )
+    i18n.set_language(i18n.VIETNAMESE)
+    assert text.camera_error("cannot open camera 2") == (
+        "Lỗi camera: không mở được camera 2; cắm lại camera hoặc chọn camera khác"
+        " (Công cụ → Cài đặt)"
+    )
+    assert text.camera_error("disk full") == "Lỗi camera: disk full"
 
 
 def test_lost_camera_is_reported_once_and_reopened(qtbot):

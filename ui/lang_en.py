@@ -86,6 +86,9 @@ DESK = {
     "Đang mở camera…": "Opening the camera…",
     "Không có camera": "No camera",
     "Camera đã dừng": "Camera stopped",
+    "không mở được {name}; cắm lại camera hoặc chọn camera khác (Công cụ → Cài đặt)":
+        "cannot open {name}; plug the camera in again or choose another (Tools → Settings)",
+    "không có tệp ghi hình {path}": "no recording at {path}",
     "Kết quả đến sau: {name}, số thứ tự {number}: {status} (xem danh sách)":
         "Late result: {name}, queue number {number}: {status} (see the list)",
     "Mất tín hiệu {camera}, đang kết nối lại…": "Lost {camera}; reconnecting…",

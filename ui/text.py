@@ -337,7 +337,18 @@ def not_utf8_qr() -> str:
 
 
 def camera_error(reason: object) -> str:
-    return tr("Lỗi camera: {reason}", reason=reason)
+    """The driver's reason (English, from drivers.camera) in words the desk reads."""
+    words = str(reason)
+    opened = re.match(r"^cannot open (?P<name>.+?)(;.*)?$", words)
+    missing = re.match(r"^no recording at (?P<path>.+?)(;.*)?$", words)
+    if opened:
+        words = tr(
+            "không mở được {name}; cắm lại camera hoặc chọn camera khác (Công cụ → Cài đặt)",
+            name=opened["name"],
+        )
+    elif missing:
+        words = tr("không có tệp ghi hình {path}", path=missing["path"])
+    return tr("Lỗi camera: {reason}", reason=words)
 
 
 def intake_failed() -> str:
