@@ -216,6 +216,30 @@ def test_enter_saves_and_escape_cancels(qtbot, config_file, isolated):
     assert load_config(config_file).gateway.facility_code == "79001"
 
 
+def test_moving_the_store_with_rechecks_pending_asks_for_a_second_save(
+    qtbot, dialog, config_file, tmp_path
+):
+    """GIVEN a store file with a visit waiting for a re-check
+    WHEN IT points the desk at another file and presses Save
+    THEN nothing is written and the status says how many re-checks the old file keeps;
+    pressing Save again for the same path saves."""
+    from checkin import eligibility
+    from checkin.formats import parse_or_raise
+    from checkin.store import Store
+    from tests.conftest import payload
+
+    with Store(tmp_path / "desk.db") as store:
+        identity = parse_or_raise(payload("eligible-old"))
+        store.register_visit(identity, eligibility.without_answer("gateway down"))
+    before = config_file.read_bytes()
+    set_text(dialog, "store.path", str(tmp_path / "new.db"))
+    assert not dialog.save()
+    assert config_file.read_bytes() == before
+    assert "còn 1 lượt chờ tra cứu lại" in dialog.status.text()
+    assert dialog.save()
+    assert load_config(config_file).store.path == str(tmp_path / "new.db")
+
+
 def test_every_field_has_a_mnemonic_or_is_reachable(dialog):
     """Alt+letter reaches the tabs and most fields; no two share a letter within a tab."""
     bar = dialog.tabs.tabBar()

@@ -179,6 +179,12 @@ register(
             "Visits and the re-check queue live in this file. Changing it while visits wait for"
             " a re-check leaves them behind in the old file."
         ),
+        "Tệp cũ {path} còn {count} lượt chờ tra cứu lại; tệp mới sẽ không tra lại"
+        " các lượt đó. Chạy “checkin sync” trước, hoặc bấm Lưu lần nữa để vẫn đổi.": (
+            "The old file {path} still has {count} visits waiting for a re-check; the new file"
+            " will not re-check them. Run “checkin sync” first, or press Save again to change"
+            " anyway."
+        ),
         # -- diagnostics
         "Chẩn đoán thiết bị và kết nối": "Diagnostics: devices and connections",
         "Nhấn F5 để kiểm tra.": "Press F5 to check.",

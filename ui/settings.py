@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 import tomllib
 from collections.abc import Callable
@@ -676,6 +677,7 @@ class SettingsDialog(QDialog):
         self.path = config_file(config_path)
         self._closing = False
         self._preview: CameraPreview | None = None
+        self._move_confirmed_for: Path | None = None  # a new store path IT chose to keep
         self.editors: dict[str, FieldEditor] = {}
         self.original, self.load_error = _read_lenient(self.path)
         self.setWindowTitle(tr("Cài đặt — {path}", path=self.path))
@@ -1081,6 +1083,8 @@ class SettingsDialog(QDialog):
         config, good = self.validate()
         if not good:
             return False
+        if not self._store_move_confirmed(config):
+            return False
         try:
             config = self._settle_password(config)
         except KeyringUnavailable as exc:
@@ -1104,6 +1108,28 @@ class SettingsDialog(QDialog):
         self.saved.emit(loaded)
         self.accept()
         return True
+
+    def _store_move_confirmed(self, config: Config) -> bool:
+        """A new store file leaves the old file's pending re-checks behind: say how many and
+        save only when Save is pressed again for the same path."""
+        old, new = self.original.store_path, config.store_path
+        if old == new or self._move_confirmed_for == new:
+            return True
+        pending = pending_rechecks(old)
+        if not pending:
+            return True
+        self._move_confirmed_for = new
+        self._show_field("store.path")
+        self._set_status(
+            tr(
+                "Tệp cũ {path} còn {count} lượt chờ tra cứu lại; tệp mới sẽ không tra lại"
+                " các lượt đó. Chạy “checkin sync” trước, hoặc bấm Lưu lần nữa để vẫn đổi.",
+                path=old,
+                count=pending,
+            ),
+            BAD_STYLE,
+        )
+        return False
 
     def _settle_password(self, config: Config) -> Config:
         """Where the typed password goes: the file when IT ticked the box, else the keyring
@@ -1669,3 +1695,18 @@ def save_screenshots(folder: str | Path, *, language: str | None = None) -> list
         if language:
             i18n.set_language(before)
     return written
+
+
+def pending_rechecks(path: Path) -> int:
+    """Pending outbox entries in a store file, read-only; 0 when it cannot be read."""
+    if not Path(path).is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
