@@ -313,6 +313,28 @@ def test_with_a_keyring_the_password_leaves_the_file(qtbot, config_file, isolate
     assert ring.entries[("checkin", username)] == "kept-safe"
 
 
+def test_a_new_account_name_needs_its_password(qtbot, config_file, isolated):
+    """The keyring keeps the password under the account name: renaming the account with the
+    password field empty is refused with words saying what to type; with it, saved."""
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    dialog = SettingsDialog(config_file)
+    qtbot.addWidget(dialog)
+    dialog.password_in_file.setChecked(False)
+    set_text(dialog, "gateway.password", "kept-safe")
+    assert dialog.save() is True
+
+    again = SettingsDialog(config_file)
+    qtbot.addWidget(again)
+    set_text(again, "gateway.username", "79001_BV")
+    assert again.save() is False
+    error = again.editors["gateway.password"].error.text()
+    assert error == "Đổi tài khoản thì nhập lại mật khẩu của tài khoản 79001_BV"
+    set_text(again, "gateway.password", "other-secret")
+    assert again.save() is True
+    assert ring.entries[("checkin", "79001_BV")] == "other-secret"
+
+
 def test_the_environment_password_is_never_copied_into_the_file(
     qtbot, tmp_path, healthy_sandbox, monkeypatch
 ):

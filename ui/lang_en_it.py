@@ -179,6 +179,9 @@ register(
             "Visits and the re-check queue live in this file. Changing it while visits wait for"
             " a re-check leaves them behind in the old file."
         ),
+        "Đổi tài khoản thì nhập lại mật khẩu của tài khoản {username}": (
+            "A new account name needs its password: type the password of {username}"
+        ),
         "Tệp cũ {path} còn {count} lượt chờ tra cứu lại; tệp mới sẽ không tra lại"
         " các lượt đó. Chạy “checkin sync” trước, hoặc bấm Lưu lần nữa để vẫn đổi.": (
             "The old file {path} still has {count} visits waiting for a re-check; the new file"

@@ -1059,6 +1059,9 @@ class SettingsDialog(QDialog):
             messages.setdefault(key, message)
         for problem in problems(config):
             messages.setdefault(problem.key, tr(problem.phrase.vi, **problem.values))
+        orphan = self._password_left_behind(config)
+        if orphan:
+            messages.setdefault("gateway.password", orphan)
         for key, message in messages.items():
             if key in self.editors:
                 self.editors[key].show_error(message)
@@ -1069,6 +1072,16 @@ class SettingsDialog(QDialog):
                 tr("Chưa lưu: {count} ô chưa đúng (viền đỏ).", count=len(messages)), BAD_STYLE
             )
         return config, not messages
+
+    def _password_left_behind(self, config: Config) -> str | None:
+        """The keyring keeps the password under the account name: a new account name with
+        the password field left empty would leave the desk without one."""
+        old, new = self.original.gateway.username, config.gateway.username
+        if old == new or not new or config.gateway.password or os.environ.get(ENV_PASSWORD):
+            return None
+        if self.password_in_file.isChecked():
+            return None
+        return tr("Đổi tài khoản thì nhập lại mật khẩu của tài khoản {username}", username=new)
 
     def _show_field(self, key: str) -> None:
         section = key.split(".", 1)[0]
