@@ -6,6 +6,7 @@ names on real cards; all of them are synthetic.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from datetime import date
@@ -233,11 +234,18 @@ def test_a_bhyt_qr_typed_through_telex_parses_to_the_same_identity(
     typed = simulate_ime(payload, TELEX, free_marks=free_marks)
     result = parse_payload(typed)
     pairs = zip(payload.split("|"), typed.split("|"), strict=True)
-    if any(a != b and re.fullmatch("[0-9a-f]+", b) for a, b in pairs):
-        # a hex field damaged only by an undo shows no sign of an IME: refused, not guessed
+    if any(a != b and b.isascii() for a, b in pairs):
+        # a field damaged only by an undo (``aff`` → ``af``: a key lost, no Vietnamese letter
+        # left) shows no sign of an IME: refused, not guessed
         assert isinstance(result, ParseFailure)
         return
     assert not isinstance(result, ParseFailure), result
+    if result.registered_facility != identity.registered_facility:
+        # free marking moved a tone key past a consonant (``EBF`` shows as ``ÈB``): both
+        # orders fit a facility code, so the repair must say it may be wrong
+        assert free_marks
+        assert any("facility" in w and "may be wrong" in w for w in result.warnings)
+        result = dataclasses.replace(result, registered_facility=identity.registered_facility)
     assert result.to_json() | {"warnings": []} == identity.to_json() | {"warnings": []}
 
 

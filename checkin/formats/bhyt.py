@@ -21,6 +21,7 @@ from checkin.formats.hexutf8 import (
     ime_hint,
     quote,
     reverse_ime,
+    tone_may_have_moved,
     unmark_keys,
 )
 from checkin.model import Gender, Identity, PayloadKind
@@ -147,7 +148,8 @@ def _unmangle(text: str, fits: Callable[[str], object], label: str, notes: list[
         keys = unmark_keys(text, method)
         if keys and keys != text and fits(keys):
             if notes is not None:
-                notes.append(f"{label} repaired from keyboard IME corruption ({method})")
+                doubt = "; may be wrong, check it" if tone_may_have_moved(text) else ""
+                notes.append(f"{label} repaired from keyboard IME corruption ({method}){doubt}")
             return keys
     return text
 

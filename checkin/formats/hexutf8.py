@@ -30,6 +30,7 @@ VNI repairs are best effort: a replaced tone can hide keys and still leave reada
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -173,6 +174,18 @@ def unmark_keys(text: str, method: str) -> str | None:
         typed = "".join(k for k in found if k)
         keys.append(letter.base + (typed.upper() if letter.base.isupper() else typed))
     return "".join(keys)
+
+
+def tone_may_have_moved(text: str) -> bool:
+    """True when a toned letter is followed by a consonant letter in the same word: with free
+    marking the tone key may have been typed after that consonant (``EBF`` shows as ``ÈB``),
+    so :func:`unmark_keys`, which puts it right after the vowel, may misplace it."""
+    chars = unicodedata.normalize("NFC", text)
+    for ch, after in itertools.pairwise(chars):
+        letter, next_letter = _letter(ch), _letter(after)
+        if letter and letter.tone and next_letter and not next_letter.is_vowel:
+            return True
+    return False
 
 
 # -- the IME model ------------------------------------------------------------------------
