@@ -202,6 +202,11 @@ class CameraFeed:
         if camera is not None:
             camera.close()
 
+    def reset(self) -> None:
+        """Make a stopped feed runnable again (only while ``run`` is not running): the
+        confirmation and hold-off state and the figures are kept."""
+        self._stop = threading.Event()
+
     def stats(self) -> FeedStats:
         """A consistent snapshot, from any thread."""
         now = self._clock()

@@ -246,9 +246,12 @@ def test_a_slow_lookup_does_not_replace_the_next_patients_verdict(
     (queue number 1, the list shows both), the status bar announces her late verdict, and her
     outcome sound plays; nothing on screen jumps back to her."""
     window = make_desk(session, start=True)
+    asked = sum(healthy_sandbox.requests_by_card.values())  # the sandbox serves every test
     healthy_sandbox.faults.set("slow", 1.5)
     window.submit(payload_text("eligible-old"))
-    qtbot.waitUntil(lambda: sum(healthy_sandbox.requests_by_card.values()) > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: sum(healthy_sandbox.requests_by_card.values()) > asked, timeout=WAIT_MS
+    )
     qtbot.wait(300)  # counted on arrival; let its handler reach the fault's sleep
     healthy_sandbox.faults.set("none")
     with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS) as first:
@@ -483,3 +486,38 @@ def test_tools_menu_opens_settings_and_diagnostics(qtbot, make_desk, session):
     (dialog,) = desk.findChildren(SettingsDialog)
     assert dialog.isVisible()
     dialog.reject()
+
+
+def test_settings_borrows_a_live_camera_and_gives_it_back(qtbot, session, tmp_path):
+    """A webcam opens once: while Settings is open the desk lets go of it (so the dialog's
+    preview and test can open it), says so under the preview, and takes it back after."""
+    from tests.test_camera_feed import FlakyCamera
+    from ui.desk import DeskWindow
+    from ui.settings import SettingsDialog
+    from ui.sounds import Sounds
+    from ui.workers import CameraWorker
+
+    camera = FlakyCamera(before=10**6, refusals=0, text="x")
+    window = DeskWindow(
+        session.intake,
+        CameraWorker(camera),
+        officer=session.config.gateway.officer,
+        config=session.config,
+        sounds=Sounds(enabled=False),
+        ticket_folder=tmp_path,
+    )
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.start()
+        qtbot.waitUntil(lambda: window._camera_state == "running", timeout=WAIT_MS)
+        window.actions_by_key["settings"].trigger()
+        (dialog,) = window.findChildren(SettingsDialog)
+        qtbot.waitUntil(lambda: window._camera_state == "paused", timeout=WAIT_MS)
+        assert camera.closed and not window.camera.isRunning()
+        assert window.camera_caption.text() == text.camera_paused()
+        dialog.reject()
+        qtbot.waitUntil(lambda: window._camera_state == "running", timeout=WAIT_MS)
+        assert camera.opens == 2 and not camera.closed
+    finally:
+        window.shutdown()

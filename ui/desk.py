@@ -122,6 +122,7 @@ class DeskWindow(QMainWindow):
         self._camera_done = camera is None
         self._camera_state = "none" if camera is None else "waiting"
         self._camera_name = ""
+        self._camera_paused = False  # stopped while the settings dialog uses the camera
         self._shut_down = False
         self._loaded_once = False
         self._started: dict[int, float] = {}  # submission number -> perf_counter at submit
@@ -261,9 +262,19 @@ class DeskWindow(QMainWindow):
         from ui.settings import open_settings
 
         source = getattr(self.config, "source_path", None) or default_config_path()
-        open_settings(
+        dialog = open_settings(
             source, self, lambda _config: self.statusBar().showMessage(text.settings_saved())
         )
+        if self.camera is not None and self.camera.live and self.camera.isRunning():
+            # a webcam opens once: let the dialog's preview and test have it meanwhile
+            self._camera_paused = True
+            self.camera.stop()
+            dialog.finished.connect(self._resume_camera)
+
+    def _resume_camera(self, *_: object) -> None:
+        if self._camera_paused and not self._shut_down and self.camera is not None:
+            self._camera_paused = False
+            self.camera.resume()
 
     def open_diagnostics(self) -> None:
         """Devices, pcscd, the gateway, the store and the outbox, in words IT can act on (F9)."""
@@ -579,6 +590,7 @@ class DeskWindow(QMainWindow):
                 "none": text.camera_none(),
                 "ended": text.camera_ended(),
                 "lost": text.camera_lost(name),
+                "paused": text.camera_paused(),
             }.get(state, "")
         self.camera_caption.setText(words)
 
@@ -708,7 +720,7 @@ class DeskWindow(QMainWindow):
     def _on_camera_ended(self) -> None:
         self.camera_timer.stop()
         self._camera_done = True
-        self._camera_state = "ended"
+        self._camera_state = "paused" if self._camera_paused else "ended"
         self._show_camera_caption()
         self._check_settled()
 

@@ -86,6 +86,7 @@ DESK = {
     "Đang mở camera…": "Opening the camera…",
     "Không có camera": "No camera",
     "Camera đã dừng": "Camera stopped",
+    "Camera tạm dừng trong lúc mở Cài đặt": "Camera paused while Settings is open",
     "không mở được {name}; cắm lại camera hoặc chọn camera khác (Công cụ → Cài đặt)":
         "cannot open {name}; plug the camera in again or choose another (Tools → Settings)",
     "không có tệp ghi hình {path}": "no recording at {path}",

@@ -261,6 +261,10 @@ def camera_ended() -> str:
     return tr("Camera đã dừng")
 
 
+def camera_paused() -> str:
+    return tr("Camera tạm dừng trong lúc mở Cài đặt")
+
+
 def camera_lost(camera: str) -> str:
     return tr("Mất tín hiệu {camera}, đang kết nối lại…", camera=camera)
 

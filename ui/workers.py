@@ -103,6 +103,18 @@ class CameraWorker(QThread):
         if self.isRunning():
             self.wait(timeout_ms)
 
+    @property
+    def live(self) -> bool:
+        """A device or stream among the cameras (one that another window could not open
+        while this worker holds it)."""
+        return any(camera.live for camera in self.cameras)
+
+    def resume(self) -> None:
+        """Start again after :meth:`stop` (the settings dialog needed the camera)."""
+        if not self.isRunning():
+            self.feed.reset()
+            self.start()
+
     def run(self) -> None:
         if self.feed.decoder is None:
             try:
