@@ -63,11 +63,14 @@ class NoWatcher:
 
 
 def in_process_worker(card: Card, **options) -> ChipWorker:
-    return ChipWorker(
-        transport_factory=lambda reader: card,
-        watcher_factory=NoWatcher,
-        **options,
-    )
+    """The card as the transport; each read starts from a reset card, as each PC/SC
+    connection of drivers.pcsc does (it disconnects with SCARD_RESET_CARD)."""
+
+    def transport(reader: str) -> Card:
+        card.reset()
+        return card
+
+    return ChipWorker(transport_factory=transport, watcher_factory=NoWatcher, **options)
 
 
 def answer_can(qtbot, window, can: str, attempt: int = 1) -> CanDialog:
@@ -135,6 +138,44 @@ def test_wrong_can_is_asked_again_then_the_read_works(qtbot, make_desk, session,
     with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS):
         answer_can(qtbot, window, BINH.citizen_id, attempt=2)  # the whole ID is fine too
     assert window.patient.value("name") == "Lê Thị Bình"
+
+
+def test_the_card_of_the_patient_just_scanned_opens_without_a_can(
+    qtbot, make_desk, session, pki
+):
+    """GIVEN Lê Thị Bình checked in from the QR on the back of her CCCD
+    WHEN she puts the card on the reader for the photo
+    THEN nobody is asked for the CAN (it is her ID's last 6 digits): the chip is read and
+    her visit is reopened, not duplicated."""
+    from tests.test_desk import check_in
+
+    worker = in_process_worker(Card(BINH, pki=pki))
+    asked: list[int] = []
+    worker.can_needed.connect(lambda _reader, attempt: asked.append(attempt))
+    window = make_desk(session, chip=worker, start=True)
+    first = check_in(qtbot, window, "eligible-cccd")
+    with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS) as blocker:
+        worker.card_inserted("Test reader")
+    qtbot.waitUntil(lambda: not worker.busy and window.is_settled(), timeout=WAIT_MS)
+    assert asked == [] and window.can_dialog is None
+    assert blocker.args[0].reopened and blocker.args[0].visit.id == first.visit.id
+    assert window.patient.has_photo
+
+
+def test_another_persons_card_after_a_scan_asks_for_the_can(qtbot, make_desk, session, pki):
+    """The last patient's ID does not open someone else's card: the CAN is asked for as if
+    nothing had been tried (first attempt, no error shown)."""
+    from dataclasses import replace as dc_replace
+
+    from tests.test_desk import check_in
+
+    other = dc_replace(BINH, citizen_id="079303009999")
+    worker = in_process_worker(Card(other, pki=pki))
+    window = make_desk(session, chip=worker, start=True)
+    check_in(qtbot, window, "eligible-cccd")  # Bình, 079303001234
+    worker.card_inserted("Test reader")
+    with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS):
+        answer_can(qtbot, window, other.can, attempt=1)
 
 
 def test_a_cancelled_can_leaves_the_desk_as_it_was(qtbot, make_desk, session, pki):
@@ -265,5 +306,29 @@ def test_card_placed_on_a_pcsc_reader_through_pcscd(qtbot, make_desk, session, v
     assert blocker.args[0].identity.citizen_id == "079303001234"
     assert blocker.args[0].decision.status is Status.ELIGIBLE
     assert window.patient.has_photo
+    with qtbot.waitSignal(worker.card_removed, timeout=WAIT_MS):
+        vpcd_reader_1.remove()
+
+
+def test_a_wrong_guess_then_the_can_through_pcscd(qtbot, make_desk, session, vpcd_reader_1):
+    """Through the real stack: the desk first tries the last patient's ID on a card that is
+    not theirs (PACE, then BAC with the QR's keys: all refused), then asks for the CAN; the
+    next connection starts from a reset card, so the read works."""
+    from checkin.formats import parse_or_raise
+
+    other = parse_or_raise("079303009999||Trần Văn Khác|02022003|Nam|Hà Nội|01092025")
+    worker = ChipWorker(reader=READER_1)
+    asked: list[int] = []
+    worker.can_needed.connect(lambda _reader, attempt: asked.append(attempt))
+    window = make_desk(session, chip=worker, start=True)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    worker.offer_identity(other)
+    vpcd_reader_1.insert()
+    with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS) as blocker:
+        answer_can(qtbot, window, BINH.can)
+    assert asked == [1]
+    assert blocker.args[0].identity.citizen_id == "079303001234"
+    qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
     with qtbot.waitSignal(worker.card_removed, timeout=WAIT_MS):
         vpcd_reader_1.remove()

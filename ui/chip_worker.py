@@ -11,6 +11,12 @@ Results come back as signals, in the order the reader gives them (issue #5): the
 from DG13 (``identity_read``), then the photo (``photo_read``), then passive authentication
 (``auth_checked``). Failures arrive as ``failed`` with a Vietnamese message; the English
 detail goes to the log. The CAN is kept only for the read it was typed for.
+
+Nobody should have to type a CAN the desk already knows: the window offers each patient it
+has just checked in (:meth:`ChipWorker.offer_identity`), and a card placed within
+``HINT_TTL_S`` is first tried with that patient's citizen ID (its last 6 digits are the CAN; a
+CCCD QR also gives BAC keys). A card that refuses it (another person's) costs one failed
+authentication, which the card does not count, and the CAN is asked for as usual.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBo
 from checkin.chip import read_card
 from checkin.chip.errors import ChipError, WrongAccessKey
 from checkin.chip.reader import CardRead, Photo
+from checkin.model import Identity, PayloadKind
 from ui import text
 from ui.i18n import tr
 
@@ -36,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CAN_TIMEOUT_S = 180.0
 MAX_ATTEMPTS = 3
+HINT_TTL_S = 180.0  # a patient checked in this recently may be the one placing a card
 
 TransportFactory = Callable[[str], Any]  # reader name -> a Transport or a context manager of one
 
@@ -135,6 +144,7 @@ class ChipWorker(QObject):
         self._waiting_for_can = False
         self._lock = threading.Lock()
         self._reading_on: str | None = None
+        self._hint: tuple[Identity, float] | None = None  # (patient, time.monotonic())
 
     # -- control (GUI thread) ---------------------------------------------------------------
 
@@ -172,6 +182,13 @@ class ChipWorker(QObject):
     def answer_can(self, can: str | None) -> None:
         """The window's answer to ``can_needed``: 6 digits (or the 12-digit ID), or None."""
         self._answer(can)
+
+    def offer_identity(self, identity: Identity) -> None:
+        """The patient just checked in: a card placed soon is tried with their citizen ID
+        before anyone is asked for the CAN. Identities without a 12-digit ID are ignored."""
+        if identity.citizen_id and re.fullmatch(r"\d{12}", identity.citizen_id):
+            with self._lock:
+                self._hint = (identity, time.monotonic())
 
     # -- card events (watcher thread, or tests) ---------------------------------------------
 
@@ -212,8 +229,35 @@ class ChipWorker(QObject):
         finally:
             self._waiting_for_can = False
 
+    def _take_hint(self) -> Identity | None:
+        with self._lock:
+            hint, self._hint = self._hint, None
+        if hint is None or time.monotonic() - hint[1] > HINT_TTL_S:
+            return None
+        return hint[0]
+
+    def _read_with_hint(self, reader: str) -> bool:
+        """Try the last patient's keys; True when the card opened with them (and was read)."""
+        hint = self._take_hint()
+        if hint is None:
+            return False
+        try:
+            if hint.kind is PayloadKind.CCCD:
+                self._read_once(reader, qr=hint)  # the CAN, and BAC keys should PACE be absent
+            else:
+                self._read_once(reader, can=hint.citizen_id)
+        except WrongAccessKey:
+            log.info("the card is not the last patient's; asking for the CAN")
+            return False
+        with self._lock:
+            if self._hint is None:
+                self._hint = (hint, time.monotonic())  # the same card placed again opens too
+        return True
+
     def _read(self, reader: str) -> None:
         try:
+            if self._read_with_hint(reader):
+                return
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 can = self._ask_can(reader, attempt)
                 if can is None:
@@ -221,7 +265,7 @@ class ChipWorker(QObject):
                         self.failed.emit(text.chip_cancelled())
                     return
                 try:
-                    self._read_once(reader, can)
+                    self._read_once(reader, can=can)
                     return
                 except WrongAccessKey as exc:
                     log.info("chip refused the CAN (attempt %d): %s", attempt, exc)
@@ -240,14 +284,16 @@ class ChipWorker(QObject):
             self._reading_on = None
             self.finished.emit()
 
-    def _read_once(self, reader: str, can: str) -> CardRead:
+    def _read_once(
+        self, reader: str, *, can: str | None = None, qr: Identity | None = None
+    ) -> CardRead:
         transport = self._transport_factory(reader)
         if hasattr(transport, "__enter__"):
             with transport as opened:
-                return self._run_reader(opened, can)
-        return self._run_reader(transport, can)
+                return self._run_reader(opened, can, qr)
+        return self._run_reader(transport, can, qr)
 
-    def _run_reader(self, transport: Any, can: str) -> CardRead:
+    def _run_reader(self, transport: Any, can: str | None, qr: Identity | None) -> CardRead:
         def progress(stage: str, read: CardRead) -> None:
             if stage == "identity":
                 self.identity_read.emit(read.identity())
@@ -256,7 +302,7 @@ class ChipWorker(QObject):
             elif stage == "passive_auth":
                 self.auth_checked.emit(read.passive_auth)
 
-        return read_card(transport, can=can, csca_dir=self.csca_dir, progress=progress)
+        return read_card(transport, can=can, qr=qr, csca_dir=self.csca_dir, progress=progress)
 
 
 class CanDialog(QDialog):

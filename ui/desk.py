@@ -604,6 +604,8 @@ class DeskWindow(QMainWindow):
             return
         self._shown_seq = checked.seq
         self.last_result = result
+        if self.chip is not None:
+            self.chip.offer_identity(result.identity)  # their card opens without typing a CAN
         self.last_checked = checked
         self.current_visit = result.visit
         self.banner.show_decision(result.decision, result.reopened)
