@@ -86,6 +86,13 @@ class Intake:
         parsed = parse_payload(text)
         if isinstance(parsed, ParseFailure):
             raise PayloadError(parsed.reason)
+        if not parsed.full_name or not parsed.date_of_birth:
+            # a scanner that gives the card number alone: the gateway cannot be asked without
+            # the name and birth date, so a visit made now could never be re-checked
+            raise PayloadError(
+                "a number alone cannot be checked in: the gateway needs the name and birth"
+                " date (the desk asks for them; from the command line use `checkin check`)"
+            )
         return self.admit(parsed, presented_at=presented, intake_key=intake_key)
 
     def admit(

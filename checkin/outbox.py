@@ -59,10 +59,12 @@ class OutboxSender:
             store = self.intake.store
             if store.pending_count() and self.intake.probe():
                 horizon = _far_future() if everything else None
+                tried: set[int] = set()  # once per pass: an entry that fails waits for the next
                 while not self._stop.is_set():
-                    entries = store.claim_due(now=horizon, limit=self.batch)
+                    entries = store.claim_due(now=horizon, limit=self.batch, skip=tried)
                     if not entries:
                         break
+                    tried.update(entry.id for entry in entries)
                     self._send(entries, counts)
                     if not self.intake.breaker.online:
                         break

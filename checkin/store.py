@@ -16,7 +16,7 @@ import socket
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,7 +116,9 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        # each thread's reader, with its thread: a dead thread's reader is closed by the next
+        # thread that opens one (thread pools come and go; their files must not pile up)
+        self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
         self._writer = _Writer(self.path)
         self._writer.call(_create_schema)
@@ -124,7 +126,7 @@ class Store:
     def close(self) -> None:
         self._writer.stop()
         with self._readers_lock:
-            for conn in self._readers:
+            for _thread, conn in self._readers:
                 conn.close()
             self._readers.clear()
 
@@ -293,9 +295,12 @@ class Store:
         )
         return [OutboxEntry(*r) for r in rows]
 
-    def claim_due(self, now: datetime | None = None, limit: int = 100) -> list[OutboxEntry]:
+    def claim_due(
+        self, now: datetime | None = None, limit: int = 100, skip: Collection[int] = ()
+    ) -> list[OutboxEntry]:
         """Claim due entries for sending, durably, so that no other sender takes them. A
-        claim whose process is gone, or older than ``CLAIM_TTL``, is free again."""
+        claim whose process is gone, or older than ``CLAIM_TTL``, is free again. Entries
+        whose id is in ``skip`` (those a pass has already tried) are left alone."""
         moment = now_local()
         stamp = (now or moment).isoformat(timespec="seconds")
         stale = (moment - CLAIM_TTL).isoformat(timespec="seconds")
@@ -310,6 +315,8 @@ class Store:
             )
             free = []
             for row in rows:
+                if row[0] in skip:
+                    continue
                 if row[6] is None or row[6] < stale or not _owner_alive(row[7]):
                     free.append(OutboxEntry(*row[:6]))
                     if len(free) == limit:
@@ -345,7 +352,14 @@ class Store:
             conn = _connect(self.path)
             self._local.conn = conn
             with self._readers_lock:
-                self._readers.append(conn)
+                alive = []
+                for thread, reader in self._readers:
+                    if thread.is_alive():
+                        alive.append((thread, reader))
+                    else:
+                        reader.close()  # check_same_thread=False: its thread is gone
+                alive.append((threading.current_thread(), conn))
+                self._readers = alive
         return conn
 
     # -- read-only queries for the desk (issue #6) ------------------------------------------

@@ -135,6 +135,34 @@ def test_officer_not_registered_is_unverified_and_says_so(tmp_path, healthy_sand
     assert "IT" in result.decision.action
 
 
+def test_sync_tries_an_entry_that_keeps_failing_once_per_pass(tmp_path, healthy_sandbox):
+    """An officer the gateway does not know (054): the re-check cannot succeed until IT fixes
+    the account. A pass tries it once, reports it failed and pending, and returns; passes
+    that come and go do not pile up open database files."""
+    account = healthy_sandbox.population.accounts[0]
+    client = GatewayClient(
+        healthy_sandbox.url, account.username, account.password, Officer("Người Lạ", "079090009999")
+    )
+    with Store(tmp_path / "d.db") as store:
+        intake = Intake(store, client)
+        visit = intake.handle(payload("eligible-old")).visit
+        assert visit.status is Status.UNVERIFIED
+        card = visit.identity.lookup_number
+        before = healthy_sandbox.lookups_by_card[card]
+        for _ in range(20):
+            counts = sync_once(intake)
+            assert counts == {"sent": 0, "rechecked": 0, "failed": 1, "pending": 1}
+        assert healthy_sandbox.lookups_by_card[card] == before + 20
+        assert len(store._readers) <= 3  # this thread's, and at most the last pool's
+
+
+def test_a_number_alone_is_refused_before_anything_is_written(intake):
+    with pytest.raises(PayloadError, match="a number alone cannot be checked in"):
+        intake.handle("DN4010123456789")
+    assert intake.store.visits_on(intake.clock().date().isoformat()) == []
+    assert intake.store.pending_count() == 0
+
+
 def intake_identity(text: str):
     from checkin.formats import parse_or_raise
 

@@ -9,8 +9,10 @@ Endpoints:
 
 A card check carrying an ``Idempotency-Key`` header (draft-ietf-httpapi-idempotency-key-header;
 the desk's outbox sends its entry's key) that was answered before, for the same account and the
-same request, gets that answer again without a second lookup; the same key with a different
-request gets 422. Answers are kept for :data:`IDEMPOTENCY_TTL_S`. ``lookups_by_card`` counts
+same card question (number, name, birth date), gets that answer again without a second lookup;
+the same key with another question gets 422. Answers about the card are kept for
+:data:`IDEMPOTENCY_TTL_S`; those about the account or the request (:data:`NOT_REMEMBERED`) are
+not, so a fixed account is looked up afresh. ``lookups_by_card`` counts
 the lookups made, ``requests_by_card`` every request, ``replays_by_card`` the repeats answered
 from the record.
 
@@ -53,6 +55,10 @@ MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL_S = 24 * 3600.0
 IDEMPOTENCY_LIMIT = 200_000  # answers kept at most (oldest dropped first)
+# Replies about the request rather than the card (the officer is not registered, the name
+# does not match the officer's ID, malformed parameters): once IT fixes the cause the same
+# request must be looked up afresh, so they are not kept under the idempotency key.
+NOT_REMEMBERED = frozenset({"054", "055", "205"})
 HISTORY_LIMIT = 50
 
 # formats.md §6.5, in that order.
@@ -548,7 +554,7 @@ def _check_card(handler: _Handler, body: bytes) -> None:
     history = state.record_lookup(request.number.strip(), decision, username)
     log.info("sandbox: card check %s -> %s", mask(request.number), decision.code)
     reply = card_reply(decision, today, history)
-    if key:
+    if key and decision.code not in NOT_REMEMBERED:
         state.remember(username, key, request, reply)
     handler.send_json(200, reply)
 
