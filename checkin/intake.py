@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from checkin import eligibility
@@ -114,10 +114,13 @@ class Intake:
 
         While the breaker is open no lookup is sent: the answer comes from the cache at once.
         """
+        return _with_card_number(self._check(identity), identity)
+
+    def _check(self, identity: Identity) -> Decision:
         if self.gateway is None:
-            return self._fallback(identity, "no gateway configured")
+            return self._fallback(identity, NO_GATEWAY, message=NO_GATEWAY_MESSAGE)
         if not identity.full_name or not identity.date_of_birth:
-            return self._fallback(identity, "name or birth date missing: cannot ask the gateway")
+            return self._fallback(identity, NO_NAME, message=NO_NAME_MESSAGE)
         answer, error, _ = self._ask(identity)
         if answer is None:
             return self._fallback(identity, error or "no answer")
@@ -136,10 +139,14 @@ class Intake:
         ``idempotency_key`` (the outbox entry's) travels with the request, see
         :meth:`GatewayClient.check_card`."""
         identity = visit.identity
-        if self.gateway is None or not identity.full_name or not identity.date_of_birth:
-            return Recheck(
-                eligibility.without_answer("cannot ask the gateway about this visit"), None
-            )
+        outcome = self._recheck(identity, idempotency_key)
+        return Recheck(_with_card_number(outcome.decision, identity), outcome.lookup)
+
+    def _recheck(self, identity: Identity, idempotency_key: str | None) -> Recheck:
+        if self.gateway is None:
+            return Recheck(eligibility.without_answer(NO_GATEWAY, message=NO_GATEWAY_MESSAGE), None)
+        if not identity.full_name or not identity.date_of_birth:
+            return Recheck(eligibility.without_answer(NO_NAME, message=NO_NAME_MESSAGE), None)
         answer, error, lookup = self._ask(identity, record=False, idempotency_key=idempotency_key)
         if answer is None:
             return Recheck(eligibility.without_answer(error or "no answer"), lookup)
@@ -206,11 +213,25 @@ class Intake:
             self.breaker.succeeded()
         return answer, None
 
-    def _fallback(self, identity: Identity, error: str) -> Decision:
+    def _fallback(self, identity: Identity, error: str, *, message: str | None = None) -> Decision:
         cached = self._cached(identity)
         if cached is not None:
             return eligibility.from_cache(cached, error=error, now=self.clock())
-        return eligibility.without_answer(error, at=self.clock())
+        return eligibility.without_answer(error, message=message, at=self.clock())
 
     def _cached(self, identity: Identity) -> CardAnswer | None:
         return self.store.cached_answer(identity, max_age=self.cache_max_age, now=self.clock())
+
+
+NO_GATEWAY = "no gateway configured"
+NO_GATEWAY_MESSAGE = "Chưa xác minh: chưa cấu hình cổng BHXH"
+NO_NAME = "name or birth date missing: cannot ask the gateway"
+NO_NAME_MESSAGE = "Chưa xác minh: thiếu họ tên hoặc ngày sinh để tra cứu"
+
+
+def _with_card_number(decision: Decision, identity: Identity) -> Decision:
+    """The card asked about, when the answer names none (060, 070, no answer): the contract's
+    ``card_number`` is "full 15 characters when known"."""
+    if decision.card_number or not identity.card_number:
+        return decision
+    return replace(decision, card_number=identity.card_number)

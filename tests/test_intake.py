@@ -163,6 +163,37 @@ def test_a_number_alone_is_refused_before_anything_is_written(intake):
     assert intake.store.pending_count() == 0
 
 
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [({"full_name": "Trần Thị X"}, "061"), ({"full_name": "Lê Văn X"}, "060"),
+     ({"date_of_birth": "1986-05-12"}, "070")],
+)  # fmt: skip
+def test_the_card_asked_about_is_in_the_decision_when_the_answer_names_none(
+    intake, change, code
+):
+    """060/061/070 answers carry no card; the contract wants ``card_number`` when known."""
+    import dataclasses
+
+    identity = dataclasses.replace(intake_identity(payload("eligible-old")), **change)
+    decision = intake.check(identity)
+    assert decision.result_code == code
+    assert decision.card_number == "DN4010123456789"
+
+
+def test_an_offline_decision_keeps_the_card_number(intake, healthy_sandbox):
+    healthy_sandbox.faults.set("down")
+    result = intake.handle(payload("eligible-old"))
+    assert result.decision.source is Source.NONE
+    assert result.decision.card_number == "DN4010123456789"
+
+
+def test_without_a_gateway_the_message_says_so(tmp_path):
+    with Store(tmp_path / "d.db") as store:
+        result = Intake(store, None).handle(payload("eligible-old"))
+    assert result.decision.message == "Chưa xác minh: chưa cấu hình cổng BHXH"
+    assert result.decision.error == "no gateway configured"
+
+
 def intake_identity(text: str):
     from checkin.formats import parse_or_raise
 

@@ -325,6 +325,9 @@ CORE = {
     "Cổng BHXH lỗi hoặc tài khoản bị hạn chế": "BHXH gateway error or account restricted",
     "Cổng BHXH trả mã kết quả lạ": "The BHXH gateway returned an unknown result code",
     "Chưa xác minh: cổng BHXH không trả lời": "Not verified: the BHXH gateway did not answer",
+    "Chưa xác minh: chưa cấu hình cổng BHXH": "Not verified: no BHXH gateway configured",
+    "Chưa xác minh: thiếu họ tên hoặc ngày sinh để tra cứu":
+        "Not verified: a name and birth date are needed to look the card up",
     "Kiểm tra ngày hiệu lực; chưa hưởng BHYT trước ngày đó":
         "Check the start date; no insurance cover before it",
     "Kiểm tra lại thẻ (quy định 15 ngày sau hết hạn khi đang điều trị)":
