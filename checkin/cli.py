@@ -1,20 +1,25 @@
 """The ``checkin`` command line (docs: ../shared/docs/cli-contract.md, kept exactly).
 
 Exit codes: 0 done (whatever the verdict), 2 bad input or usage (one line on stderr, nothing
-written), 1 anything unexpected (one line on stderr; the traceback goes to the log file).
+written), 1 anything unexpected (one line on stderr; the traceback goes to the log file); 141
+(128 + SIGPIPE), silently, when the reader of stdout went away (``checkin doctor | head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import re
+import sqlite3
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checkin.config import (
     Config,
@@ -26,7 +31,14 @@ from checkin.config import (
 from checkin.formats import ParseFailure, parse_payload
 from checkin.model import Identity, PayloadKind
 
+if TYPE_CHECKING:
+    from checkin.store import Store
+
 log = logging.getLogger("checkin")
+
+# A reader that closed our stdout early (``checkin doctor --json | head``): exit as a process
+# killed by SIGPIPE would, 128 + 13, quietly.
+EXIT_BROKEN_PIPE = 141
 
 
 class UsageError(Exception):
@@ -103,20 +115,21 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from checkin.qr import ScanError, scan_file
+    from checkin.qr import ScanError, ScanHit, scan_file
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
-    status = 0
-    for file in args.files:
-        try:
-            for hit in scan_file(file):
-                _print_scan_hit(args, hit)
-        except ScanError as exc:
-            print(f"checkin: {exc}", file=sys.stderr)
-            status = 2
-    return status
+    hits: list[ScanHit] = []
+    with _native_stderr_quiet():
+        for file in args.files:  # every file read before anything is printed: all or nothing
+            try:
+                hits.extend(scan_file(file))
+            except ScanError as exc:
+                raise UsageError(str(exc)) from None
+    for hit in hits:
+        _print_scan_hit(args, hit)
+    return 0
 
 
 def _print_scan_hit(args: argparse.Namespace, hit: object) -> None:
@@ -138,7 +151,7 @@ def _print_scan_hit(args: argparse.Namespace, hit: object) -> None:
         "error": error,
     }
     if args.json:
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+        print(json.dumps(line, ensure_ascii=False))
         return
     where = hit.file if hit.frame is None else f"{hit.file} frame {hit.frame}"
     what = f"{parsed['kind']} {parsed['full_name']}" if parsed else f"unreadable: {error}"
@@ -181,15 +194,16 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
 
 def cmd_visits(args: argparse.Namespace) -> int:
-    from checkin.store import Store
-
     day = args.date or date.today().isoformat()
+    # Only YYYY-MM-DD: date.fromisoformat alone also takes 20261122 and 2026-W47-7.
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+            raise ValueError(day)
         date.fromisoformat(day)
     except ValueError:
         raise UsageError(f"--date must be YYYY-MM-DD, got {day!r}") from None
     config = _config(args)
-    with Store(config.store_path) as store:
+    with _open_store(config.store_path) as store:
         visits = [v.to_json() for v in store.visits_on(day)]
 
     def human() -> list[str]:
@@ -216,13 +230,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from checkin.store import Store
-
     config = _config(args)
     days = args.days if args.days is not None else config.store.retention_days
     if days <= 0:
         raise UsageError("--days must be a positive number of days")
-    with Store(config.store_path) as store:
+    with _open_store(config.store_path) as store:
         purged = store.purge_answers(timedelta(days=days))
     data = {"purged": purged, "retention_days": days}
     emit(args, data, lambda: [f"removed {purged} cached answers older than {days} days"])
@@ -230,12 +242,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from checkin.sandbox import Sandbox
+    from checkin.sandbox import PopulationError, Sandbox
 
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0-65535, got {args.port}")
     if args.population and not Path(args.population).is_file():
         raise UsageError(f"no such population file: {args.population}")
     try:
         sandbox = Sandbox(args.population, host=args.host, port=args.port).bind()
+    except PopulationError as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     account = sandbox.population.accounts[0]
@@ -267,7 +283,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _payload_arg(payload: str) -> str:
-    return sys.stdin.read() if payload == "-" else payload
+    if payload != "-":
+        return payload  # arguments were checked to be UTF-8 in main()
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError:
+        text = "\udcff"  # a strict stdin: refused just the same
+    if not _is_utf8(text):
+        raise UsageError("standard input is not valid UTF-8 text")
+    return text
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -320,6 +344,66 @@ def _birth_date(text: str) -> str:
     raise UsageError(f"--dob must be dd/mm/yyyy, yyyy-mm-dd or yyyy, got {text!r}")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _open_store(path: str | Path) -> Store:
+    """The store at ``path``, or UsageError naming the path and what is wrong with it."""
+    from sqlite_utils.db import AlterError
+
+    from checkin.store import Store
+
+    problem = _store_problem(Path(path))
+    if problem is None:
+        try:
+            return Store(path)
+        except OSError as exc:  # its folder cannot be made: permissions, a read-only disk
+            problem = f"cannot be created: {exc.strerror or exc}"
+        except sqlite3.DatabaseError as exc:
+            if str(exc) != "file is not a database":
+                raise  # locked, damaged, disk full: unexpected
+            problem = "is not a checkin database (not an SQLite file)"
+        except AlterError as exc:  # an SQLite file whose tables are not ours
+            problem = f"is not a checkin database ({exc})"
+    raise UsageError(f"store path {path} {problem}")
+
+
+def _store_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be the store, checked before opening it so that a wrong path is not
+    created, switched to WAL or given our tables; None when it looks fine or does not exist."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    blocker = next((p for p in path.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        return f"is under {blocker}, which is a file, not a folder"
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None  # created on open
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if header and header != SQLITE_HEADER:  # an empty file becomes a new store
+        return "is not a checkin database (not an SQLite file)"
+    tables = _sqlite_tables(path) if header else set()
+    if tables and "visits" not in tables:
+        return "is not a checkin database (it holds other tables)"
+    return None
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    """The table names of an SQLite file, read only; empty when it cannot be read that way."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()  # let the store say what is wrong
+    return {name for (name,) in rows}
+
+
 class _open_intake:
     """Context manager: a store, a gateway client (when configured), an Intake over both."""
 
@@ -333,10 +417,9 @@ class _open_intake:
     def __enter__(self):
         from checkin.gateway import GatewayClient
         from checkin.intake import Intake
-        from checkin.store import Store
 
         gw = self.config.gateway
-        self.store = Store(self.config.store_path)
+        self.store = _open_store(self.config.store_path)
         self.client = None
         if self.use_gateway:
             self.client = GatewayClient.from_config(gw)
@@ -420,9 +503,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(sys.argv[1:] if argv is None else list(argv))
+        finally:
+            if sys.stdout is not None:  # None under pythonw
+                sys.stdout.flush()  # a closed pipe shows here, not as noise at exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="checkin: %(levelname)s %(message)s")
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # its debug lines carry URLs
+    bad = next((arg for arg in argv if not _is_utf8(arg)), None)
+    if bad is not None:
+        print(f"checkin: argument '{_shown(bad)}' is not valid UTF-8 text", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
+    if args.command not in ("desk", "demo"):  # the Qt desk keeps the libraries' own logging
+        _quiet_native_logging()
     try:
         return args.func(args)
     except UsageError as exc:
@@ -430,12 +531,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # stdout closed by its reader: main() ends quietly
     except Exception as exc:  # no traceback reaches a user
         where = _log_traceback()
         print(
             f"checkin: unexpected error ({type(exc).__name__}); details in {where}", file=sys.stderr
         )
         return 1
+
+
+def _is_utf8(arg: str) -> bool:
+    """False for an argument with bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(arg: str) -> str:
+    """``arg`` printable, its undecodable bytes as ``\\xff``."""
+    try:
+        raw = arg.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return arg.encode("utf-8", errors="backslashreplace").decode("ascii", errors="replace")
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _quiet_native_logging() -> None:
+    """Keep OpenCV's and FFmpeg's own warnings (``[ WARN:0@0.01] … PNG input buffer is
+    incomplete``, ``[mjpeg @ 0x…] overread 8``) off stderr, where only our lines belong. Read
+    when cv2 is first imported; set only if unset, so they can still be turned on to debug."""
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
+@contextlib.contextmanager
+def _native_stderr_quiet() -> Iterator[None]:
+    """Inside, what native code writes straight to file descriptor 2 goes to devnull: libpng
+    prints ``libpng error: PNG input buffer is incomplete`` there whatever OpenCV's log level.
+    Not when OPENCV_LOG_LEVEL was set to something other than SILENT to debug them."""
+    if os.environ.get("OPENCV_LOG_LEVEL", "SILENT").upper() != "SILENT":
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr descriptor at all
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _discard_stdout() -> None:
+    """After a broken pipe: point stdout at devnull so the final flush at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor behind stdout
+        pass
 
 
 def _log_traceback() -> Path:

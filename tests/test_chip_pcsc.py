@@ -379,6 +379,19 @@ def test_cli_bad_input_is_one_line_exit_2(vcard, tmp_path, args, code, message):
     assert done.stdout == ""
 
 
+def test_cli_photo_that_cannot_be_written_is_one_line_exit_2(vcard, tmp_path):
+    # /sys takes no new files, even from root: as root the card is read and the write fails
+    # after; otherwise the folder is refused before the read. Either way one line, no output.
+    config = tmp_path / "checkin.toml"
+    config.write_text("", encoding="utf-8")
+    done = _cli("--reader", READER, "--can", PERSON.can, "--photo", "/sys/face.jpg", "--json",
+                config=config)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--photo" in done.stderr and "/sys" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert done.stdout == "" and not Path("/sys/face.jpg").exists()
+
+
 def test_cli_card_removed_is_one_line_exit_1(vcard, tmp_path):
     config = tmp_path / "checkin.toml"
     config.write_text("", encoding="utf-8")

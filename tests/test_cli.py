@@ -48,22 +48,36 @@ CONTRACT_DECISION_KEYS = {
 }
 
 
-def run(
-    *args: str, stdin: str | None = None, env: dict | None = None
-) -> subprocess.CompletedProcess:
+def _env(env: dict | None = None) -> dict:
     # A throwaway data folder: the error log and default store never touch the real home.
     data_home = {"XDG_DATA_HOME": _DATA_HOME.name, "XDG_CONFIG_HOME": _DATA_HOME.name}
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **data_home, **(env or {})}
     full_env.pop("CHECKIN_CONFIG", None)
+    return full_env
+
+
+def run(
+    *args: str, stdin: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "checkin", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=full_env,
+        env=_env(env),
         timeout=60,
         cwd=ROOT,
     )
+
+
+def assert_one_line_exit_2(result: subprocess.CompletedProcess, *expected: str) -> None:
+    """Bad input: exit 2, one line on stderr saying ``expected``, nothing on stdout."""
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("checkin: ") and "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
 
 
 def test_parse_prints_the_contract_json():
@@ -253,11 +267,175 @@ def test_sandbox_command_serves_the_protocol():
 
 
 def test_no_traceback_on_unexpected_errors(tmp_path):
-    store_dir = tmp_path / "store-is-a-file"
-    store_dir.write_text("x")
+    import sqlite3
+    from datetime import date
+
+    from checkin.store import Store
+
+    store_file = tmp_path / "damaged.db"  # a checkin store with a visit whose record is broken
+    Store(store_file).close()
+    with sqlite3.connect(store_file) as db:
+        db.execute(
+            "INSERT INTO visits (intake_key, visit_date, queue_number, patient_key, status,"
+            " identity_json, decision_json) VALUES ('k', ?, 1, 'p', 'eligible', '{', '{')",
+            [date.today().isoformat()],
+        )
+    db.close()
     config = tmp_path / "c.toml"
-    config.write_text(f'[store]\npath = "{store_dir}/sub/x.db"\n', encoding="utf-8")
+    config.write_text(f'[store]\npath = "{store_file}"\n', encoding="utf-8")
     result = run("--config", str(config), "visits", env={"XDG_DATA_HOME": str(tmp_path)})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert Path(tmp_path / "checkin" / "checkin-errors.log").read_text().startswith("Traceback")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "99999"], "--port must be 0-65535, got 99999"),
+        (["--port", "-1"], "--port must be 0-65535, got -1"),
+        (["--population", "{dir}/bad.json"], "bad.json: not valid UTF-8 JSON"),
+        (["--population", "{dir}/list.json"], "list.json: top level must be a JSON object"),
+        (["--population", "{dir}/people.json"], "people.json: "),
+    ],
+)
+def test_sandbox_bad_port_or_population_is_exit_2(tmp_path, args, message):
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "list.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "people.json").write_text('{"people": []}', encoding="utf-8")
+    result = run("sandbox", *(a.format(dir=tmp_path) for a in args))
+    assert_one_line_exit_2(result, message)
+
+
+def test_read_card_photo_that_is_a_folder_is_refused_before_reading(tmp_path):
+    # Refused before PC/SC is touched: the same answer with or without a card on a reader.
+    result = run("read-card", "--can", "123456", "--photo", str(tmp_path))
+    assert_one_line_exit_2(result, f"--photo: {tmp_path} is a folder")
+
+
+def _store_under_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    return tmp_path / "plain" / "sub" / "x.db"
+
+
+def _store_is_a_folder(tmp_path: Path) -> Path:
+    (tmp_path / "folder").mkdir()
+    return tmp_path / "folder"
+
+
+def _store_not_sqlite(tmp_path: Path) -> Path:
+    (tmp_path / "notes.txt").write_text("not a database\n", encoding="utf-8")
+    return tmp_path / "notes.txt"
+
+
+def _store_other_sqlite(tmp_path: Path) -> Path:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "other.db") as db:
+        db.execute("CREATE TABLE patients (anything)")
+    db.close()
+    return tmp_path / "other.db"
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (_store_under_a_file, "which is a file, not a folder"),
+        (_store_is_a_folder, "is a folder"),
+        (_store_not_sqlite, "is not a checkin database"),
+        (_store_other_sqlite, "is not a checkin database"),
+    ],
+)
+@pytest.mark.parametrize("command", [["visits"], ["purge"], ["intake", payload("eligible-old")]])
+def test_bad_store_path_is_exit_2_naming_it(tmp_path, make, why, command):
+    store = make(tmp_path)
+    config = tmp_path / "c.toml"
+    config.write_text(f'[store]\npath = "{store}"\n', encoding="utf-8")
+    before = sorted(tmp_path.rglob("*"))
+    data = store.read_bytes() if store.is_file() else None
+    result = run("--config", str(config), *command, env={"XDG_DATA_HOME": str(tmp_path / "x")})
+    assert_one_line_exit_2(result, f"store path {store} ", why)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing made
+    assert (store.read_bytes() if store.is_file() else None) == data  # nor changed
+
+
+@pytest.mark.parametrize(
+    "day",
+    ["20261122", "2026W477", "2026-W47-7", "2026-11-22T00:00", "2026-02-30", "２０２６-11-22"],
+)
+def test_visits_date_must_be_yyyy_mm_dd(day):
+    assert_one_line_exit_2(run("visits", "--date", day), f"--date must be YYYY-MM-DD, got {day!r}")
+
+
+def test_scan_stderr_carries_only_our_lines(tmp_path):
+    # Cut-off files, unless silenced: OpenCV warns "[ WARN:0@0.01] global grfmt_png.cpp …
+    # PNG input buffer is incomplete" (cut early), libpng "libpng error: PNG input buffer is
+    # incomplete" (cut later), FFmpeg "[mjpeg @ 0x…] overread 8".
+    png = (FIXTURES / "images" / "eligible-old.png").read_bytes()
+    for size in (3000, len(png) // 2):
+        (tmp_path / "cut.png").write_bytes(png[:size])
+        result = run("scan", "--json", str(tmp_path / "cut.png"))
+        assert_one_line_exit_2(result, "cut.png: not an image")
+    avi = (FIXTURES / "videos" / "bad-group-051.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(avi[: len(avi) // 2])
+    result = run("scan", "--json", str(tmp_path / "cut.avi"))
+    assert result.returncode == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["parsed"]["full_name"] == "Mai Văn Long"
+
+
+def test_scan_prints_nothing_when_any_file_is_unreadable(tmp_path):
+    bad = tmp_path / "notimage.png"
+    bad.write_text("hello", encoding="utf-8")
+    good = FIXTURES / "images" / "eligible-old.png"
+    for files in ([bad, good], [good, bad]):
+        result = run("scan", "--json", *map(str, files))
+        assert_one_line_exit_2(result, f"{bad}: not an image")
+
+
+@pytest.mark.parametrize(
+    "args", [["doctor", "--json"], ["parse", "--json", payload("eligible-old")]]
+)
+def test_stdout_closed_by_its_reader_is_quiet(tmp_path, args):
+    # `checkin doctor --json | head -c 300`: the reader goes away before we are done writing.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checkin", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env({"XDG_DATA_HOME": str(tmp_path)}),
+        cwd=ROOT,
+    )
+    proc.stdout.close()
+    stderr = proc.communicate(timeout=60)[1]
+    assert (proc.returncode, stderr) == (141, b"")  # 128 + SIGPIPE, as `yes | head` gives
+    assert not (tmp_path / "checkin" / "checkin-errors.log").exists()
+
+
+def test_arguments_that_are_not_utf8_are_exit_2(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "x.db"}"\n', encoding="utf-8")
+    # A terminal in a Latin-1 locale sends b"Tr\xffn"; Python keeps the byte as a surrogate.
+    args = ["--card", "DN4010123456789", "--name", "Tr\udcffn", "--dob", "12/05/1985"]
+    result = run("--config", str(config), "check", *args)
+    assert_one_line_exit_2(result, "argument 'Tr\\xffn' is not valid UTF-8 text")
+    result = run("--config", str(config), "intake", "DN40\udcff")
+    assert_one_line_exit_2(result, "argument 'DN40\\xff' is not valid UTF-8 text")
+
+
+def test_standard_input_that_is_not_utf8_is_exit_2(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "x.db"}"\n', encoding="utf-8")
+    latin1 = payload("eligible-cccd").replace("Lê", "L\udcff").encode("utf-8", "surrogateescape")
+    for args in (["parse", "-"], ["--config", str(config), "intake", "-"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "checkin", *args],
+            input=latin1,
+            capture_output=True,
+            env=_env(),
+            timeout=60,
+            cwd=ROOT,
+        )
+        result = subprocess.CompletedProcess(
+            result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+        )
+        assert_one_line_exit_2(result, "standard input is not valid UTF-8 text")
+    assert not (tmp_path / "x.db").exists()  # no visit registered

@@ -4,9 +4,10 @@ The lead wires it into ``checkin/cli.py`` with :func:`add_read_card_parser`; unt
 for tests) ``python -m checkin.chip.cli read-card ...`` runs the same command.
 
 Exit codes: 0 read; 2 bad input or a fixable situation at the desk (bad CAN/MRZ/QR text, the
-card refused the key, no reader or no card, not a citizen ID card, bad config); 1 the read
-failed on the way (card removed, secure channel broken, malformed data). Always one line on
-stderr, never a traceback; ``--photo`` is written only after a successful read.
+card refused the key, no reader or no card, not a citizen ID card, bad config, a ``--photo``
+that cannot be written); 1 the read failed on the way (card removed, secure channel broken,
+malformed data). Always one line on stderr, never a traceback; ``--photo`` is written only
+after a successful read.
 """
 
 from __future__ import annotations
@@ -67,8 +68,10 @@ def cmd_read_card(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc), 2)
     photo = Path(args.photo) if args.photo else None
-    if photo is not None and not photo.parent.is_dir():
-        return _fail(f"--photo: no such folder {photo.parent}", 2)
+    if photo is not None:
+        problem = _photo_problem(photo)
+        if problem:
+            return _fail(f"--photo: {problem}", 2)
     csca_dir = config.chip.csca_dir
     if csca_dir and not Path(csca_dir).is_dir():
         return _fail(f"[chip] csca_dir is not a folder: {csca_dir}", 2)
@@ -92,7 +95,10 @@ def cmd_read_card(args: argparse.Namespace) -> int:
             recorder.close()
 
     if photo is not None and result.photo is not None:
-        _write_atomic(photo, result.photo.data)
+        try:
+            _write_atomic(photo, result.photo.data)
+        except OSError as exc:
+            return _fail(f"--photo: cannot write {photo}: {exc.strerror or exc}", 2)
     data = result.to_json()
     if getattr(args, "json", False):
         print(json.dumps(data, ensure_ascii=False))
@@ -100,6 +106,17 @@ def cmd_read_card(args: argparse.Namespace) -> int:
         for line in _human(data, result, photo):
             print(line)
     return 0
+
+
+def _photo_problem(photo: Path) -> str | None:
+    """Why the face image could not be written to ``photo``; checked before the card is read."""
+    if not photo.parent.is_dir():
+        return f"no such folder {photo.parent}"
+    if photo.is_dir():
+        return f"{photo} is a folder, not a file"
+    if not os.access(photo.parent, os.W_OK):
+        return f"cannot write in the folder {photo.parent}"
+    return None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
