@@ -55,8 +55,8 @@ class Check:
     """One diagnostic result.
 
     ``ok``: True works, False does not, None not used here or not looked at (shown "–").
-    ``required``: a False here makes ``checkin doctor`` exit 1. ``phrases`` (summary, fix) and
-    ``values`` give the same texts for translation.
+    ``required``: a False here makes the report's ``ok`` false and ``checkin doctor --strict``
+    exit 1. ``phrases`` (summary, fix) and ``values`` give the same texts for translation.
     """
 
     name: str
@@ -302,6 +302,17 @@ class T:
     STORE_UNWRITABLE_FIX = Phrase(
         "give this user write access to {folder}, or choose another file in Settings → Store",
         "Cấp quyền ghi thư mục {folder} cho người dùng này, hoặc chọn tệp khác trong Cài đặt",
+    )
+    STORE_IS_FOLDER = Phrase(
+        "{path} is a folder, not a database file", "{path} là thư mục, không phải tệp dữ liệu"
+    )
+    STORE_UNDER_FILE = Phrase(
+        "{path} cannot be made: {blocker} is a file, not a folder",
+        "Không tạo được {path}: {blocker} là tệp, không phải thư mục",
+    )
+    STORE_PATH_FIX = Phrase(
+        "choose a file name in Settings → Store (e.g. {example})",
+        "Chọn tên tệp trong Cài đặt → Dữ liệu (ví dụ {example})",
     )
     STORE_NOT_DB = Phrase(
         "{path} is not a checkin database ({error})",
@@ -942,9 +953,35 @@ def _writable_folder(path: Path) -> Path | None:
     return None if os.access(folder, os.W_OK) else folder
 
 
+def _path_check(path: Path) -> Check | None:
+    """A failed check when ``path`` cannot be a file at all: a folder, or under a file."""
+    shown = str(path)
+    if path.is_dir():
+        example = str(path / "checkin.db")
+        return _check(
+            "store", False, T.STORE_IS_FOLDER, T.STORE_PATH_FIX, path=shown, example=example
+        )
+    blocker = next((p for p in path.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        example = str(blocker.parent / "checkin.db")
+        return _check(
+            "store",
+            False,
+            T.STORE_UNDER_FILE,
+            T.STORE_PATH_FIX,
+            path=shown,
+            blocker=str(blocker),
+            example=example,
+        )
+    return None
+
+
 def check_store(path: Path, limit_s: float = 2.0) -> Check:
     path = Path(path)
     shown = str(path)
+    bad_path = _path_check(path)
+    if bad_path is not None:
+        return bad_path
     if not path.exists():
         blocked = _writable_folder(path)
         if blocked is not None:

@@ -3,13 +3,14 @@
 The lead wires both into ``checkin/cli.py`` with :func:`add_doctor_parsers`; until then (and
 for tests) ``python -m checkin.doctor_cli doctor ...`` runs the same commands.
 
-``checkin doctor [--json] [--verbose]``: one line per check (✓ works, ✗ does not, – not used
-here), the fix after the failing ones; ``--verbose`` adds each check's detail. JSON:
+``checkin doctor [--json] [--verbose] [--strict]``: one line per check (✓ works, ✗ does not,
+– not used here), the fix after the failing ones; ``--verbose`` adds each check's detail. JSON:
 ``{"ok": bool, "checks": [{"name", "title", "ok", "required", "summary", "detail", "fix",
-"seconds"}]}``. Exit codes: 0 when every required check passes (devices the configuration does
-not use, the keyring, the outbox and recent errors are never required); 1 when one does not,
-including an invalid configuration (the doctor still checks the devices then); 2 bad usage,
-e.g. a ``--config`` file that does not exist.
+"seconds"}]}``; ``ok`` is false when a required check fails (devices the configuration does not
+use, the keyring, the outbox and recent errors are never required). Exit codes, as the contract
+has them: 0 the doctor ran and reported, whatever it found; with ``--strict`` (for monitoring
+scripts) 1 when a required check fails, including an invalid configuration (the doctor still
+checks the devices then); 2 bad usage, e.g. a ``--config`` file that does not exist.
 
 ``checkin readers [--json]``: the cameras, PC/SC readers and serial ports of this machine.
 JSON: ``{"cameras": [{"index", "name", "width", "height"}], "pcsc": [names],
@@ -36,6 +37,11 @@ def add_doctor_parsers(
         "doctor", parents=[common_parent], help=help_text, description=help_text
     )
     doctor.add_argument("-v", "--verbose", action="store_true", help="show each check's detail too")
+    doctor.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a required check fails (for monitoring scripts); otherwise exit 0",
+    )
     doctor.set_defaults(func=cmd_doctor)
     help_text = "cameras, PC/SC readers and serial ports that this machine has"
     readers = subparsers.add_parser(
@@ -82,7 +88,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         plain = _plain_console()
         for line in report_lines(checks, details=getattr(args, "verbose", False), plain=plain):
             _print(line)
-    return 0 if passed else 1
+    return 1 if getattr(args, "strict", False) and not passed else 0
 
 
 def cmd_readers(args: argparse.Namespace) -> int:

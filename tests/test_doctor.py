@@ -227,6 +227,21 @@ def test_store_that_is_not_a_database(isolated):
     assert "Settings" in check.fix
 
 
+def test_store_path_that_is_a_folder_or_under_a_file(isolated):
+    """GIVEN a store path naming a folder, or a file under a regular file WHEN the doctor checks
+    it THEN it says which, and the fix names a file to choose (not 'disk I/O error')."""
+    folder = isolated / "data"
+    folder.mkdir()
+    check = check_store(folder)
+    assert check.ok is False and "is a folder" in check.summary
+    assert str(folder / "checkin.db") in check.fix and "Settings" in check.fix
+    blocker = isolated / "notes.txt"
+    blocker.write_text("x")
+    check = check_store(blocker / "desk" / "checkin.db")
+    assert check.ok is False and f"{blocker} is a file" in check.summary
+    assert not blocker.is_dir() and blocker.read_text() == "x"
+
+
 def test_damaged_store_is_reported(isolated):
     path = isolated / "broken.db"
     conn = sqlite3.connect(path)
@@ -361,7 +376,8 @@ def _run(args: list[str], env_dir: Path) -> subprocess.CompletedProcess:
 
 def test_doctor_and_readers_commands(good_config, isolated):
     """GIVEN a good configuration file WHEN ``checkin doctor --json`` runs THEN it exits 0 with
-    every check; with the gateway on a closed port it exits 1; a missing file is usage (2);
+    every check; with the gateway on a closed port it still exits 0 (it ran; contract: 0 done)
+    and reports ✗, and exits 1 only under ``--strict``; a missing file is usage (2);
     ``checkin readers --json`` lists the three kinds of device."""
     path = isolated / "checkin.toml"
     write_config(path, good_config)
@@ -377,9 +393,17 @@ def test_doctor_and_readers_commands(good_config, isolated):
     )
     write_config(path, down)
     failed = _run(["doctor", "--config", str(path)], isolated)
-    assert failed.returncode == 1
+    assert failed.returncode == 0, failed.stderr
     line = next(x for x in failed.stdout.splitlines() if "Gateway" in x)
     assert line.startswith("✗") and "refused" in line and "fix:" in line
+    as_json = _run(["doctor", "--json", "--config", str(path)], isolated)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)["ok"] is False
+    strict = _run(["doctor", "--strict", "--config", str(path)], isolated)
+    assert strict.returncode == 1
+    assert any(x.startswith("✗") and "Gateway" in x for x in strict.stdout.splitlines())
+    write_config(isolated / "good.toml", good_config)
+    healthy = _run(["doctor", "--strict", "--config", str(isolated / "good.toml")], isolated)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
 
     missing = _run(["doctor", "--config", str(isolated / "nope.toml")], isolated)
     assert missing.returncode == 2 and "not found" in missing.stderr
