@@ -1,7 +1,6 @@
 """``checkin doctor`` and ``checkin readers`` (cli-contract.md).
 
-The lead wires both into ``checkin/cli.py`` with :func:`add_doctor_parsers`; until then (and
-for tests) ``python -m checkin.doctor_cli doctor ...`` runs the same commands.
+``checkin/cli.py`` adds both to the command line with :func:`add_doctor_parsers`.
 
 ``checkin doctor [--json] [--verbose] [--strict]``: one line per check (✓ works, ✗ does not,
 – not used here), the fix after the failing ones; ``--verbose`` adds each check's detail. JSON:
@@ -23,7 +22,6 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
 
 from checkin.config import ENV_CONFIG, ConfigError, config_file, load_config
 
@@ -119,25 +117,3 @@ def cmd_readers(args: argparse.Namespace) -> int:
 
 def _why(error: str | None) -> str:
     return f" ({error})" if error else ""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser with the same common options as ``checkin``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS, help="TOML configuration file")
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
-    parser = argparse.ArgumentParser(prog="checkin")
-    parser.add_argument("--config", default=None)
-    parser.add_argument("--json", action="store_true", default=False)
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_doctor_parsers(sub, common)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -321,13 +321,9 @@ def test_transcript_outside_tests_is_masked_and_not_replayable(vcard):
 
 
 def _cli(*args: str, config: Path) -> subprocess.CompletedProcess:
-    from checkin import cli as main_cli
-
-    wired = "read-card" in main_cli.build_parser()._subparsers._group_actions[0].choices
-    module = "checkin" if wired else "checkin.chip.cli"
     env = {k: v for k, v in os.environ.items() if k != "CHECKIN_CONFIG"}
     return subprocess.run(
-        [sys.executable, "-m", module, "read-card", "--config", str(config), *args],
+        [sys.executable, "-m", "checkin", "read-card", "--config", str(config), *args],
         capture_output=True,
         text=True,
         timeout=60,

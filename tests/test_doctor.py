@@ -351,13 +351,7 @@ def test_every_phrase_has_both_languages_and_the_same_fields():
 
 
 def _entry() -> list[str]:
-    """``python -m checkin`` once the lead has wired doctor/readers into checkin/cli.py."""
-    from checkin.cli import build_parser
-
-    parser = build_parser()
-    commands = next(a for a in parser._actions if a.dest == "command").choices
-    module = "checkin" if "doctor" in commands else "checkin.doctor_cli"
-    return [sys.executable, "-m", module]
+    return [sys.executable, "-m", "checkin"]
 
 
 def _run(args: list[str], env_dir: Path) -> subprocess.CompletedProcess:

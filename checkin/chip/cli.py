@@ -1,7 +1,6 @@
 """``checkin read-card``: read a chip citizen ID through PC/SC (cli-contract.md).
 
-The lead wires it into ``checkin/cli.py`` with :func:`add_read_card_parser`; until then (and
-for tests) ``python -m checkin.chip.cli read-card ...`` runs the same command.
+``checkin/cli.py`` adds it to the command line with :func:`add_read_card_parser`.
 
 Exit codes: 0 read; 2 bad input or a fixable situation at the desk (bad CAN/MRZ/QR text, the
 card refused the key, no reader or no card, not a citizen ID card, bad config, a ``--photo``
@@ -17,7 +16,6 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 from checkin.chip.errors import ChipError, ReaderError, UnknownCard, WrongAccessKey
@@ -165,25 +163,3 @@ def _human(data: dict, result: object, photo: Path | None) -> list[str]:
                  f" {data['seconds']:.2f} s)")  # fmt: skip
     lines += [f"{'warning':>20}: {w}" for w in result.warnings]
     return lines
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser with the same common options as ``checkin``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS, help="TOML configuration file")
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
-    parser = argparse.ArgumentParser(prog="checkin")
-    parser.add_argument("--config", default=None)
-    parser.add_argument("--json", action="store_true", default=False)
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_read_card_parser(sub, common)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
