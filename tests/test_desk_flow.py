@@ -481,11 +481,18 @@ def test_tools_menu_opens_settings_and_diagnostics(qtbot, make_desk, session):
     desk = make_desk(session)
     desk.actions_by_key["diagnostics"].trigger()
     qtbot.waitUntil(lambda: bool(desk.findChildren(DiagnosticsPanel)), timeout=WAIT_MS)
+    (panel,) = desk.findChildren(DiagnosticsPanel)
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=WAIT_MS)  # ran on opening
+    desk.actions_by_key["settings"].trigger()  # one tool at a time
+    assert not desk.findChildren(SettingsDialog)
+    desk.tool_dialogs["diagnostics"].reject()
+    qtbot.waitUntil(lambda: desk.visits.hasFocus(), timeout=WAIT_MS)  # focus back home
     desk.actions_by_key["settings"].trigger()
     qtbot.waitUntil(lambda: bool(desk.findChildren(SettingsDialog)), timeout=WAIT_MS)
     (dialog,) = desk.findChildren(SettingsDialog)
     assert dialog.isVisible()
     dialog.reject()
+    qtbot.waitUntil(lambda: desk.visits.hasFocus() and not desk.tool_dialogs, timeout=WAIT_MS)
 
 
 def test_settings_borrows_a_live_camera_and_gives_it_back(qtbot, session, tmp_path):

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -119,6 +126,10 @@ class DeskWindow(QMainWindow):
         self.scan_latencies: list[float] = []  # seconds, scan text → verdict on screen
         self.manual_dialog: ManualEntryDialog | None = None
         self.can_dialog: QWidget | None = None
+        self.tool_dialogs: dict[str, QWidget] = {}  # "settings", "diagnostics" while open
+        self._status_words: Callable[[], str] | None = None  # the status line, re-rendered
+        self._user_selected = False  # a row picked in the list since the last check-in
+        self._serial_state = ""  # "", "connected" or "lost" (the serial scanner)
         self._camera_done = camera is None
         self._camera_state = "none" if camera is None else "waiting"
         self._camera_name = ""
@@ -142,7 +153,7 @@ class DeskWindow(QMainWindow):
             self._unlock(officer)
         else:
             self._show_sign_in(locked_by=None)
-        self.show_error(text.ready())
+        self.say(text.ready)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -257,19 +268,42 @@ class DeskWindow(QMainWindow):
         self.actions_by_key["language"] = toggle
 
     def open_settings(self) -> None:
-        """IT settings (Ctrl+,): saved to the configuration file; devices apply on restart."""
+        """IT settings (Ctrl+,): saved to the configuration file. The language and the idle
+        lock apply at once; devices, the gateway and the store when the desk restarts."""
         from checkin.config import default_config_path
         from ui.settings import open_settings
 
+        if self.locked or self.tool_dialogs:
+            return
         source = getattr(self.config, "source_path", None) or default_config_path()
-        dialog = open_settings(
-            source, self, lambda _config: self.statusBar().showMessage(text.settings_saved())
-        )
+        dialog = open_settings(source, self, self._settings_saved)
+        self._track_tool_dialog("settings", dialog)
+
+    def _settings_saved(self, config: Any) -> None:
+        self.idle.set_minutes(idle_lock_minutes(config))
+        if not self.locked:
+            self.idle.start()
+        code = getattr(getattr(config, "desk", None), "language", None)
+        if code in i18n.LANGUAGES and code != i18n.language():
+            i18n.set_language(code)
+        self.say(text.settings_saved)
+
+    def _track_tool_dialog(self, name: str, dialog: QWidget) -> None:
+        """Settings and diagnostics: closed by the lock, the focus back home after them, and
+        a live camera lent to them meanwhile (a webcam opens once: the preview, the test and
+        the doctor's camera check need it)."""
+        self.tool_dialogs[name] = dialog
+        dialog.finished.connect(lambda _result: self._tool_dialog_closed(name))
         if self.camera is not None and self.camera.live and self.camera.isRunning():
-            # a webcam opens once: let the dialog's preview and test have it meanwhile
             self._camera_paused = True
             self.camera.stop()
-            dialog.finished.connect(self._resume_camera)
+
+    def _tool_dialog_closed(self, name: str) -> None:
+        self.tool_dialogs.pop(name, None)
+        self._resume_camera()
+        if self.isVisible():
+            self.activateWindow()
+        self.focus_home()
 
     def _resume_camera(self, *_: object) -> None:
         if self._camera_paused and not self._shut_down and self.camera is not None:
@@ -282,18 +316,28 @@ class DeskWindow(QMainWindow):
 
         from ui.diagnostics import DiagnosticsPanel
 
+        if self.locked or self.tool_dialogs:
+            return
         dialog = QDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowTitle(text.action_label("diagnostics").rstrip("…"))
         layout = QVBoxLayout(dialog)
-        layout.addWidget(DiagnosticsPanel(self.config, dialog))
+        panel = DiagnosticsPanel(self.config, dialog)
+        layout.addWidget(panel)
         dialog.resize(1000, 600)
+        self._track_tool_dialog("diagnostics", dialog)
         dialog.open()
+        panel.refresh()  # F9 means "what is wrong?": the answer, not an empty table
 
     def _connect(self) -> None:
         self.runner.done.connect(self._on_done)
         self.runner.failed.connect(self._on_failed)
         self.visits.visit_chosen.connect(self.show_visit)
+        self.visits.moved_by_user.connect(self._list_moved)
+        self.filter.search.returnPressed.connect(self._search_enter)
+        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.filter.search)
+        down.setContext(Qt.ShortcutContext.WidgetShortcut)
+        down.activated.connect(self._search_down)
         self.filter.changed.connect(self._on_filter)
         self.sign_in.signed_in.connect(self._unlock)
         self.counts_timer = QTimer(self)
@@ -310,6 +354,7 @@ class DeskWindow(QMainWindow):
         if self.serial is not None:
             self.serial.scanned.connect(self.submit)
             self.serial.error.connect(self.show_error)
+            self.serial.status.connect(self._on_serial_status)
         if self.chip is not None:
             self.chip.card_placed.connect(self._on_card_placed)
             self.chip.card_removed.connect(self._on_card_removed)
@@ -357,11 +402,13 @@ class DeskWindow(QMainWindow):
             parsed = parse_payload(payload)
             if isinstance(parsed, Identity) and self.sign_in.fill_from_identity(parsed):
                 return
-            self.show_error(text.locked_scan_ignored())
+            self.say(text.locked_scan_ignored)
+            self.sounds.play("error")
             return
         parsed = parse_payload(payload)
         if isinstance(parsed, Identity) and not parsed.full_name:
-            self.show_error(text.number_only())
+            self.say(text.number_only)
+            self.sounds.play("warning")
             self.open_manual_entry(number=parsed.lookup_number)
             return
         started = time.perf_counter()
@@ -371,7 +418,8 @@ class DeskWindow(QMainWindow):
     def admit(self, identity: Identity) -> None:
         """Check in a patient from manual entry or a chip read (no QR text)."""
         if self.locked:
-            self.show_error(text.locked_scan_ignored())
+            self.say(text.locked_scan_ignored)
+            self.sounds.play("error")
             return
         started = time.perf_counter()
         self.banner.show_busy()
@@ -382,10 +430,17 @@ class DeskWindow(QMainWindow):
         if payload:
             self.submit(payload)
         else:
-            self.show_error(text.empty_paste())
+            self.say(text.empty_paste)
 
     def show_error(self, message: str) -> None:
+        """A status line already in words (a device's or a worker's message)."""
+        self._status_words = None
         self.statusBar().showMessage(message)
+
+    def say(self, words: Callable[[], str]) -> None:
+        """A status line from the catalog, said again in the new language on a switch."""
+        self._status_words = words
+        self.statusBar().showMessage(words())
 
     def refresh_visits(self, select: int | None = None) -> None:
         if select is not None:
@@ -435,7 +490,8 @@ class DeskWindow(QMainWindow):
 
     def cycle_filter(self) -> None:
         self.filter.cycle()
-        self.show_error(text.filter_names()[self.filter.key])
+        key = self.filter.key
+        self.say(lambda: text.filter_names()[key])
 
     def escape(self) -> None:
         """Esc: clear the search when in it, then back to today's list."""
@@ -456,15 +512,17 @@ class DeskWindow(QMainWindow):
         self.banner.show_decision(visit.decision)
         self.queue.show_number(visit.queue_number)
         self.patient.show_patient(visit.identity, visit.decision)
+        self.patient.show_duplicates(self.visits.duplicates_of(visit.id))
 
     def print_current_ticket(self) -> None:
-        """F8: the ticket of the selected row, else of the last check-in."""
+        """F8: the ticket of the row picked in the list since the last check-in, else of the
+        patient on screen (the list may not show the newest check-in yet)."""
         if self.locked:
             return
-        visit = self.visits.selected_visit() if self.visits.hasFocus() else None
-        visit = visit or self.current_visit or self.visits.selected_visit()
+        picked = self.visits.selected_visit() if self._user_selected else None
+        visit = picked or self.current_visit or self.visits.selected_visit()
         if visit is None:
-            self.show_error(text.nothing_to_print())
+            self.say(text.nothing_to_print)
             self.sounds.play("error")
             return
         reprint = visit.id in self._printed
@@ -487,10 +545,11 @@ class DeskWindow(QMainWindow):
             self.sounds.play("error")
             return
         self._printed.add(visit.id)
+        number = visit.queue_number
         if path is None:
-            self.show_error(text.ticket_printed(visit.queue_number))
+            self.say(lambda: text.ticket_printed(number))
         else:
-            self.show_error(text.ticket_saved(visit.queue_number, str(path)))
+            self.say(lambda: text.ticket_saved(number, str(path)))
         self.ticket_printed.emit(visit, path)
 
     def lock(self) -> None:
@@ -576,6 +635,8 @@ class DeskWindow(QMainWindow):
                 text.camera_none() if self.camera is None else text.camera_waiting()
             )
         self.update_offline()
+        if self._status_words is not None:
+            self.statusBar().showMessage(self._status_words())
 
     def _show_camera_caption(self) -> None:
         state, name = self._camera_state, self._camera_name
@@ -592,6 +653,8 @@ class DeskWindow(QMainWindow):
                 "lost": text.camera_lost(name),
                 "paused": text.camera_paused(),
             }.get(state, "")
+        if self._serial_state == "lost":
+            words = text.DETAIL_SEPARATOR.join(filter(None, [words, text.serial_caption()]))
         self.camera_caption.setText(words)
 
     # -- handlers ----------------------------------------------------------------------------
@@ -608,14 +671,17 @@ class DeskWindow(QMainWindow):
             self.chip.offer_identity(result.identity)  # their card opens without typing a CAN
         self.last_checked = checked
         self.current_visit = result.visit
+        self._user_selected = False
         self.banner.show_decision(result.decision, result.reopened)
         self.queue.show_number(result.visit.queue_number, result.reopened)
         self.patient.show_patient(result.identity, result.decision)
         self.patient.show_duplicates(list(checked.duplicates))
         self._feedback(result, bool(checked.duplicates))
         name, number = result.identity.full_name, result.visit.queue_number
-        message = text.reopened(name, number) if result.reopened else text.checked_in(name, number)
-        self.show_error(message)
+        if result.reopened:
+            self.say(lambda: text.reopened(name, number))
+        else:
+            self.say(lambda: text.checked_in(name, number))
         if started is not None:
             self.scan_latencies.append(time.perf_counter() - started)
         self.update_offline()
@@ -641,13 +707,12 @@ class DeskWindow(QMainWindow):
         registered, announced in the status bar with its verdict, and marked in the list."""
         result = checked.result
         self.sounds.play(SOUND_OF_STATUS[result.decision.status])
-        self.show_error(
-            text.late_result(
-                result.identity.full_name,
-                result.visit.queue_number,
-                text.status_short(result.decision.status),
-            )
+        name, number, status = (
+            result.identity.full_name,
+            result.visit.queue_number,
+            result.decision.status,
         )
+        self.say(lambda: text.late_result(name, number, text.status_short(status)))
         self.checked_in.emit(result)
         self.refresh_visits()
         self.refresh_counts()
@@ -675,7 +740,9 @@ class DeskWindow(QMainWindow):
     def _on_visits(self, visits: list[Visit]) -> None:
         self.visits.set_visits(visits)
         if self._select_after_load is not None:
-            self.visits.select_visit(self._select_after_load)
+            if not self.visits.select_visit(self._select_after_load):
+                self._show_all()  # the new check-in is hidden by a search or filter: show it
+                self.visits.select_visit(self._select_after_load)
             self._select_after_load = None
         self._update_visits_title()
         self.visits_loaded.emit(len(visits))
@@ -703,6 +770,41 @@ class DeskWindow(QMainWindow):
         self.pending_label.setVisible(self.pending > 0)
         self.attention_label.setText(text.attention_count(self.attention))
         self.attention_label.setVisible(self.attention > 0)
+
+    def _show_all(self) -> None:
+        self.filter.search.clear()
+        self.filter.set_key("all")
+
+    def _list_moved(self) -> None:
+        self._user_selected = True
+
+    def _search_enter(self) -> None:
+        """Enter in the search box: open the first match, as Enter on its row would."""
+        if self.visits.selected_visit() is None:
+            self.visits.select_first_shown()
+        if self.visits.choose_selected():
+            self._user_selected = True
+        self.focus_home()
+
+    def _search_down(self) -> None:
+        """Down in the search box: into the list, on the first match."""
+        if self.visits.selected_visit() is None:
+            self.visits.select_first_shown()
+        self._user_selected = self.visits.selected_visit() is not None
+        self.focus_home()
+
+    def _on_serial_status(self, status: str) -> None:
+        """The serial scanner's state under the camera's: said while it is not connected (a
+        cable pulled, a port that does not open; the driver retries by itself)."""
+        was, lost = self._serial_state, status.startswith("disconnected")
+        self._serial_state = "lost" if lost else ("connected" if status == "connected" else "")
+        if lost and was != "lost":
+            log.warning("serial scanner %s", status)  # pyserial's reason, for IT
+            self.say(text.serial_lost)
+            self.sounds.play("error")
+        elif status == "connected" and was == "lost":
+            self.say(text.serial_back)
+        self._show_camera_caption()
 
     def _on_filter(self, key: str, query: str) -> None:
         self.visits.set_filter(key)
@@ -737,7 +839,8 @@ class DeskWindow(QMainWindow):
             self.admit(dialog.identity)
 
     def _dialog_open(self) -> bool:
-        return self.manual_dialog is not None or self.can_dialog is not None
+        open_ones = (self.manual_dialog, self.can_dialog, *self.tool_dialogs.values())
+        return any(dialog is not None for dialog in open_ones)
 
     def _dialog_closed(self, which: str) -> None:
         if which == "manual":
@@ -749,10 +852,14 @@ class DeskWindow(QMainWindow):
         self.focus_home()
 
     def _close_dialogs(self) -> None:
+        """Before the lock hides the desk: nothing may stay open on top of the sign-in form
+        (Settings would let anyone change the gateway); unsaved settings are dropped."""
         if self.manual_dialog is not None:
             self.manual_dialog.reject()
         if self.can_dialog is not None:
             self.can_dialog.reject()
+        for dialog in list(self.tool_dialogs.values()):
+            dialog.reject()
 
     # -- sign-in and lock --------------------------------------------------------------------
 
@@ -772,7 +879,8 @@ class DeskWindow(QMainWindow):
         self._enable_desk_actions(True)
         self.idle.start()
         self.focus_home()
-        self.show_error(text.signed_in(officer.name))
+        name = officer.name
+        self.say(lambda: text.signed_in(name))
         if was_locked:
             self.locked_changed.emit(False)
 
@@ -787,7 +895,7 @@ class DeskWindow(QMainWindow):
         if self.locked:
             return
         self.banner.show_busy(text.chip_reading())
-        self.show_error(text.chip_reading())
+        self.say(text.chip_reading)
 
     def _on_card_removed(self, reader: str) -> None:
         if self.can_dialog is not None:
@@ -796,7 +904,7 @@ class DeskWindow(QMainWindow):
     def _on_can_needed(self, reader: str, attempt: int) -> None:
         if self.locked:
             self.chip.answer_can(None)
-            self.show_error(text.locked_scan_ignored())
+            self.say(text.locked_scan_ignored)
             return
         from ui.chip_worker import CanDialog
 

@@ -9,8 +9,10 @@ DESK = {
     "&Công cụ": "&Tools",
     "Cài đặt…": "Settings…",
     "Chẩn đoán thiết bị…": "Diagnostics…",
-    "Đã lưu cài đặt. Khởi động lại màn hình tiếp nhận để áp dụng thiết bị mới.":
-        "Settings saved. Restart the desk to use new devices.",
+    "Đã lưu cài đặt. Ngôn ngữ và thời gian tự khóa áp dụng ngay; thiết bị, cổng BHXH và"
+    " tệp dữ liệu áp dụng khi mở lại màn hình tiếp nhận.":
+        "Settings saved. The language and the idle lock apply now; devices, the gateway and"
+        " the store apply when the desk is started again.",
     # window, banner
     "Tiếp nhận người bệnh — BHYT": "Patient check-in — health insurance",
     "SẴN SÀNG": "READY",
@@ -108,6 +110,7 @@ DESK = {
     "Tìm tên hoặc số (F3), gõ không dấu được": "Search name or number (F3)",
     "⚠ Tra lại: không đủ ĐK — cần xử lý": "⚠ Re-checked: not covered — act now",
     "Chờ tra lại": "Re-check pending",
+    "Có thể trùng STT {numbers}": "May be the same person as no. {numbers}",
     # status bar
     "Sẵn sàng. Quét mã QR, đặt thẻ CCCD lên đầu đọc, hoặc F2 để nhập tay.":
         "Ready. Scan a QR code, place an ID card on the reader, or press F2 to type.",
@@ -119,6 +122,11 @@ DESK = {
     " Chi tiết: {reason}":
         "Invalid QR code: not an insurance card, citizen ID or VssID. Scan again or type it"
         " in (F2). Detail: {reason}",
+    "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay (F2).":
+        "Invalid QR code: not an insurance card, citizen ID or VssID. Scan again or type it"
+        " in (F2).",
+    "Mã QR không hợp lệ ({problem}). Quét lại hoặc nhập tay (F2).":
+        "Invalid QR code ({problem}). Scan again or type it in (F2).",
     "Mã QR không đọc được (không phải văn bản UTF-8)": "Unreadable QR code (not UTF-8 text)",
     "Lỗi camera: {reason}": "Camera error: {reason}",
     "Không tiếp nhận được người bệnh do lỗi ngoài dự kiến (đã ghi nhật ký). Vui lòng quét lại.":
@@ -145,6 +153,10 @@ DESK = {
     "Đã đăng nhập: {name}": "Signed in: {name}",
     "Không đọc được chip: {reason}": "Could not read the chip: {reason}",
     "Máy quét nối cổng COM báo lỗi: {reason}": "Serial scanner error: {reason}",
+    "Mất kết nối máy quét cổng COM: kiểm tra cáp; đang tự kết nối lại (chi tiết: F9)":
+        "Serial scanner disconnected: check the cable; reconnecting by itself (details: F9)",
+    "Máy quét cổng COM đã kết nối lại": "Serial scanner connected again",
+    "Máy quét COM: mất kết nối": "Serial scanner: disconnected",
     "Đã hủy đọc chip (không nhập mã CAN)": "Chip read cancelled (no CAN entered)",
     "Đầu đọc thẻ chip chưa sẵn sàng: {reason}": "The chip card reader is not ready: {reason}",
     "thẻ từ chối mã CAN: kiểm tra 6 số cuối của số CCCD in trên thẻ":

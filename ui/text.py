@@ -314,6 +314,10 @@ def note_pending() -> str:
     return tr("Chờ tra lại")
 
 
+def note_duplicate(numbers: str) -> str:
+    return tr("Có thể trùng STT {numbers}", numbers=numbers)
+
+
 # -- status bar ------------------------------------------------------------------------------
 
 
@@ -329,11 +333,45 @@ def shortcuts_hint() -> str:
 
 
 def bad_qr(reason: str) -> str:
-    return tr(
-        "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay (F2)."
-        " Chi tiết: {reason}",
-        reason=reason,
-    )
+    """The parser's reason is one English line for IT; the desk gets what it means in its
+    own language (English shows the line itself)."""
+    if language() != VIETNAMESE:
+        return tr(
+            "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay"
+            " (F2). Chi tiết: {reason}",
+            reason=reason,
+        )
+    problem = qr_problem(reason)
+    if not problem:
+        return tr(
+            "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay (F2)."
+        )
+    return tr("Mã QR không hợp lệ ({problem}). Quét lại hoặc nhập tay (F2).", problem=problem)
+
+
+# What a parser reason means, by the words it carries; first match wins.
+_QR_PROBLEMS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("empty payload",), "mã rỗng"),
+    (("fields, expected", "'|$'", "variant"), "mã bị thiếu hoặc thừa phần, có thể quét chưa trọn"),
+    (("date",), "ngày tháng trong mã sai"),
+    (("name",), "mã không có họ tên hợp lệ"),
+    (("citizen id", "cmnd"), "số CCCD trong mã sai"),
+    (("gender",), "giới tính trong mã sai"),
+    (("facility",), "mã nơi đăng ký KCB ban đầu sai"),
+    (("living-area", "unknown code"), "mã thẻ có ký hiệu lạ"),
+)
+
+
+def qr_problem(reason: str) -> str:
+    """A few Vietnamese words for a parser reason; empty when it says nothing more useful
+    than 'not a patient QR'."""
+    lowered = reason.lower()
+    if lowered.startswith(("not a qr or number we know", "unrecognised payload")):
+        return ""
+    for words, problem in _QR_PROBLEMS:
+        if any(word in lowered for word in words):
+            return problem
+    return ""
 
 
 def not_utf8_qr() -> str:
@@ -430,6 +468,18 @@ def serial_error(reason: str) -> str:
     return tr("Máy quét nối cổng COM báo lỗi: {reason}", reason=reason)
 
 
+def serial_lost() -> str:
+    return tr("Mất kết nối máy quét cổng COM: kiểm tra cáp; đang tự kết nối lại (chi tiết: F9)")
+
+
+def serial_back() -> str:
+    return tr("Máy quét cổng COM đã kết nối lại")
+
+
+def serial_caption() -> str:
+    return tr("Máy quét COM: mất kết nối")
+
+
 def chip_failed(reason: str) -> str:
     return tr("Không đọc được chip: {reason}", reason=reason)
 
@@ -486,7 +536,10 @@ def menu_title(key: str) -> str:
 
 
 def settings_saved() -> str:
-    return tr("Đã lưu cài đặt. Khởi động lại màn hình tiếp nhận để áp dụng thiết bị mới.")
+    return tr(
+        "Đã lưu cài đặt. Ngôn ngữ và thời gian tự khóa áp dụng ngay; thiết bị, cổng BHXH và"
+        " tệp dữ liệu áp dụng khi mở lại màn hình tiếp nhận."
+    )
 
 
 # -- core messages in the current language ----------------------------------------------------

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from checkin.duplicates import is_possible_duplicate, normalize_name
 from checkin.eligibility import Decision
 from checkin.model import Identity, Status, mask_number
 from checkin.store import Visit
@@ -490,6 +491,7 @@ class VisitsTable(QTableWidget):
     ``set_search`` hide rows; visits re-checked and found not eligible are marked in red."""
 
     visit_chosen = Signal(object)  # Enter or double-click on a row: that Visit
+    moved_by_user = Signal()  # the current row changed by a key or a click, not by the desk
 
     def __init__(self, parent: QWidget | None = None) -> None:
         columns = text.visits_columns()
@@ -504,13 +506,28 @@ class VisitsTable(QTableWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setStyleSheet("font-size: 15px;")
         self.visits: list[Visit] = []
+        self.duplicates: dict[int, list[Visit]] = {}  # visit id -> possible duplicates today
         self.filter_key = "all"
         self.search = ""
+        self._quiet = 0  # > 0 while the desk itself moves the selection
         self.itemActivated.connect(lambda item: self._choose(item.row()))
+        self.selectionModel().currentRowChanged.connect(self._current_moved)
+
+    def _current_moved(self, *_: object) -> None:
+        if not self._quiet:
+            self.moved_by_user.emit()
 
     def set_visits(self, visits: list[Visit]) -> None:
+        self._quiet += 1
+        try:
+            self._set_visits(visits)
+        finally:
+            self._quiet -= 1
+
+    def _set_visits(self, visits: list[Visit]) -> None:
         selected = self.selected_visit()
         self.visits = list(visits)
+        self.duplicates = duplicates_among(self.visits)
         self.setRowCount(len(visits))
         for row, visit in enumerate(visits):
             self._fill(row, visit)
@@ -520,10 +537,14 @@ class VisitsTable(QTableWidget):
         elif visits:
             self.scrollToBottom()
 
+    def duplicates_of(self, visit_id: int) -> list[Visit]:
+        """Today's other visits with the same name and birth date under another number."""
+        return list(self.duplicates.get(visit_id, ()))
+
     def _fill(self, row: int, visit: Visit) -> None:
         bold = QFont()
         bold.setBold(True)
-        for column, value in enumerate(visit_cells(visit)):
+        for column, value in enumerate(visit_cells(visit, self.duplicates.get(visit.id))):
             item = QTableWidgetItem(value)
             if column == 2:
                 item.setBackground(QBrush(QColor(ROW_TINTS[visit.status])))
@@ -534,19 +555,51 @@ class VisitsTable(QTableWidget):
 
     def set_filter(self, key: str) -> None:
         self.filter_key = key if key in FILTER_KEYS else "all"
-        self._apply()
+        self._apply_quietly()
 
     def set_search(self, query: str) -> None:
         self.search = query
-        self._apply()
+        self._apply_quietly()
+
+    def _apply_quietly(self) -> None:
+        self._quiet += 1
+        try:
+            self._apply()
+        finally:
+            self._quiet -= 1
 
     def shown_visits(self) -> list[Visit]:
         return [v for row, v in enumerate(self.visits) if not self.isRowHidden(row)]
 
     def _apply(self) -> None:
+        """Hide what the filter and search leave out. A selected row that gets hidden is not
+        kept selected (F8 or Enter would act on a patient no longer on screen): the first
+        shown row is selected instead, so Enter from the search box opens the match."""
         for row, visit in enumerate(self.visits):
             shown = matches_filter(visit, self.filter_key) and matches_search(visit, self.search)
             self.setRowHidden(row, not shown)
+        rows = self.selectionModel().selectedRows() if self.selectionModel() else []
+        if rows and not self.isRowHidden(rows[0].row()):
+            return
+        self.clearSelection()
+        if rows or self.search or self.filter_key != "all":
+            self.select_first_shown()
+
+    def select_first_shown(self) -> Visit | None:
+        """Select the first row the filter and search show; None when none is shown."""
+        for row, visit in enumerate(self.visits):
+            if not self.isRowHidden(row):
+                self.select_visit(visit.id)
+                return visit
+        return None
+
+    def choose_selected(self) -> bool:
+        """Open the selected row as Enter on it would; False when none is selected."""
+        rows = self.selectionModel().selectedRows() if self.selectionModel() else []
+        if not rows or self.isRowHidden(rows[0].row()):
+            return False
+        self._choose(rows[0].row())
+        return True
 
     def selected_visit(self) -> Visit | None:
         rows = self.selectionModel().selectedRows() if self.selectionModel() else []
@@ -555,10 +608,15 @@ class VisitsTable(QTableWidget):
         return self.visits[rows[0].row()]
 
     def select_visit(self, visit_id: int, scroll: bool = True) -> bool:
+        """Select a shown row (a move by the desk, not by the user); False when not shown."""
         for row, visit in enumerate(self.visits):
             if visit.id == visit_id and not self.isRowHidden(row):
-                self.selectRow(row)
-                self.setCurrentCell(row, 0)
+                self._quiet += 1
+                try:
+                    self.selectRow(row)
+                    self.setCurrentCell(row, 0)
+                finally:
+                    self._quiet -= 1
                 if scroll:
                     self.scrollToItem(self.item(row, 0))
                 return True
@@ -574,13 +632,18 @@ class VisitsTable(QTableWidget):
             self._fill(row, visit)
 
 
-def visit_cells(visit: Visit) -> tuple[str, str, str, str, str, str]:
+def visit_cells(
+    visit: Visit, duplicates: list[Visit] | None = None
+) -> tuple[str, str, str, str, str, str]:
     if visit.needs_attention:
         note = text.note_attention()
     elif visit.status is Status.UNVERIFIED:
         note = text.note_pending()
     else:
         note = ""
+    if duplicates:
+        numbers = ", ".join(str(v.queue_number) for v in duplicates)
+        note = text.DETAIL_SEPARATOR.join(filter(None, [note, text.note_duplicate(numbers)]))
     return (
         str(visit.queue_number),
         visit.identity.full_name,
@@ -589,6 +652,28 @@ def visit_cells(visit: Visit) -> tuple[str, str, str, str, str, str]:
         _clock_time(visit.presented_at),
         note,
     )
+
+
+def duplicates_among(visits: list[Visit]) -> dict[int, list[Visit]]:
+    """For each visit, the others of the list that may be the same person under another
+    number (checkin.duplicates): grouped by name and birth year first, so a day of a few
+    hundred visits costs one pass, not every pair."""
+    groups: dict[tuple[str, str], list[Visit]] = {}
+    for visit in visits:
+        name, born = normalize_name(visit.identity.full_name), visit.identity.date_of_birth
+        if name and born:
+            groups.setdefault((name, born[:4]), []).append(visit)
+    found: dict[int, list[Visit]] = {}
+    for group in groups.values():
+        for visit in group:
+            others = [
+                other
+                for other in group
+                if other.id != visit.id and is_possible_duplicate(visit.identity, other.identity)
+            ]
+            if others:
+                found[visit.id] = others
+    return found
 
 
 def _clock_time(stamp: str) -> str:
