@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -344,64 +343,14 @@ def _birth_date(text: str) -> str:
     raise UsageError(f"--dob must be dd/mm/yyyy, yyyy-mm-dd or yyyy, got {text!r}")
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def _open_store(path: str | Path) -> Store:
     """The store at ``path``, or UsageError naming the path and what is wrong with it."""
-    from sqlite_utils.db import AlterError
+    from checkin.store_path import StorePathError, open_store
 
-    from checkin.store import Store
-
-    problem = _store_problem(Path(path))
-    if problem is None:
-        try:
-            return Store(path)
-        except OSError as exc:  # its folder cannot be made: permissions, a read-only disk
-            problem = f"cannot be created: {exc.strerror or exc}"
-        except sqlite3.DatabaseError as exc:
-            if str(exc) != "file is not a database":
-                raise  # locked, damaged, disk full: unexpected
-            problem = "is not a checkin database (not an SQLite file)"
-        except AlterError as exc:  # an SQLite file whose tables are not ours
-            problem = f"is not a checkin database ({exc})"
-    raise UsageError(f"store path {path} {problem}")
-
-
-def _store_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be the store, checked before opening it so that a wrong path is not
-    created, switched to WAL or given our tables; None when it looks fine or does not exist."""
-    if path.is_dir():
-        return "is a folder, not a file"
-    blocker = next((p for p in path.parents if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        return f"is under {blocker}, which is a file, not a folder"
     try:
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return None  # created on open
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror or exc}"
-    if header and header != SQLITE_HEADER:  # an empty file becomes a new store
-        return "is not a checkin database (not an SQLite file)"
-    tables = _sqlite_tables(path) if header else set()
-    if tables and "visits" not in tables:
-        return "is not a checkin database (it holds other tables)"
-    return None
-
-
-def _sqlite_tables(path: Path) -> set[str]:
-    """The table names of an SQLite file, read only; empty when it cannot be read that way."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return set()  # let the store say what is wrong
-    return {name for (name,) in rows}
+        return open_store(path)
+    except StorePathError as exc:
+        raise UsageError(str(exc)) from None
 
 
 class _open_intake:

@@ -604,7 +604,10 @@ def setting_for(key: str) -> Setting:
 
 def phrases() -> list[Phrase]:
     """Every text this module can show: labels, help, choices and problem messages."""
+    from checkin.store_path import PHRASES as STORE_PATH_PHRASES
+
     found: list[Phrase] = [*_TYPE_PHRASES.values(), _RANGE, _CHOICE, *_KEYRING_PHRASES]
+    found += STORE_PATH_PHRASES
     for s in SETTINGS:
         found.append(s.meta.label)
         if s.meta.help:
@@ -733,6 +736,21 @@ def check_value(s: Setting, value: Any) -> Problem | None:
         if not rule.ok(value):
             return Problem(s.key, rule.says, {"value": value})
     return None
+
+
+def store_problems(config: Config) -> list[Problem]:
+    """What makes the store path unusable on this machine: a folder, a path under a regular
+    file or in a folder this user cannot write, a file that is not a checkin database (one
+    :class:`Problem` on ``store.path`` whose message names the path), else empty.
+
+    Checked by the settings dialog before saving and by the desk before opening, not by
+    :func:`load_config`: a store path that went bad (a disk unplugged, a file replaced) must
+    not stop the other commands from loading the file, and ``checkin doctor`` says what is
+    wrong with it."""
+    from checkin.store_path import check_store_path
+
+    found = check_store_path(config.store_path)
+    return [] if found is None else [Problem("store.path", found.phrase, found.values)]
 
 
 def validate(config: Config) -> None:

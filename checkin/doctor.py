@@ -41,6 +41,7 @@ from checkin.config import (
     missing_gateway_settings,
     password_source,
 )
+from checkin.store_path import check_store_path
 
 TIME_LIMIT_S = 4.5  # the whole run
 CAMERA_INDEXES = range(4)
@@ -119,6 +120,9 @@ class T:
         "Sửa trong Cài đặt hoặc trong tệp {path}",
     )
     SKIPPED = Phrase("not checked: see the line above", "Chưa kiểm tra: xem dòng bên trên")
+    SKIPPED_STORE = Phrase(
+        "not checked: see the Database line", "Chưa kiểm tra: xem dòng Cơ sở dữ liệu"
+    )
     SKIPPED_CONFIG = Phrase(
         "not checked: the configuration is invalid", "Chưa kiểm tra: cấu hình đang sai"
     )
@@ -1073,19 +1077,28 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def check_outbox(path: Path) -> Check:
+    """The visits waiting for a re-check. A store the Database line finds wrong (a folder, not
+    a checkin database, damaged) is not checked again here: that line says what to do."""
+    if check_store_path(path) is not None:
+        return _check("outbox", None, T.SKIPPED_STORE, required=False)
     if not Path(path).exists():
         return _check("outbox", None, T.NO_STORE, required=False)
-    conn = _open_read_only(Path(path))
     try:
-        count, oldest = conn.execute(
-            "SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'"
-        ).fetchone()
-        row = conn.execute(
-            "SELECT last_error FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL"
-            " ORDER BY updated_at DESC LIMIT 1"
-        ).fetchone()
-    finally:
-        conn.close()
+        conn = _open_read_only(Path(path))
+        try:
+            count, oldest = conn.execute(
+                "SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'"
+            ).fetchone()
+            row = conn.execute(
+                "SELECT last_error FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL"
+                " ORDER BY updated_at DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:  # damaged, locked: the Database line says so
+        if "no such table" in str(exc):
+            raise
+        return _check("outbox", None, T.SKIPPED_STORE, detail=_one_line(exc), required=False)
     if not count:
         return _check("outbox", True, T.OUTBOX_EMPTY, required=False)
     now = datetime.now().astimezone()

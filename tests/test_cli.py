@@ -346,17 +346,34 @@ def _store_other_sqlite(tmp_path: Path) -> Path:
         (_store_other_sqlite, "is not a checkin database"),
     ],
 )
-@pytest.mark.parametrize("command", [["visits"], ["purge"], ["intake", payload("eligible-old")]])
+@pytest.mark.parametrize(
+    "command", [["visits"], ["purge"], ["intake", payload("eligible-old")], ["desk"]]
+)
 def test_bad_store_path_is_exit_2_naming_it(tmp_path, make, why, command):
+    """The desk too: it says so before any window opens (a window would wait to be closed)."""
     store = make(tmp_path)
     config = tmp_path / "c.toml"
     config.write_text(f'[store]\npath = "{store}"\n', encoding="utf-8")
     before = sorted(tmp_path.rglob("*"))
     data = store.read_bytes() if store.is_file() else None
-    result = run("--config", str(config), *command, env={"XDG_DATA_HOME": str(tmp_path / "x")})
+    env = {"XDG_DATA_HOME": str(tmp_path / "x"), "QT_QPA_PLATFORM": "offscreen"}
+    result = run("--config", str(config), *command, env=env)
     assert_one_line_exit_2(result, f"store path {store} ", why)
+    assert "unexpected" not in result.stderr
+    if command == ["desk"]:
+        assert f"fix [store] path in the configuration file {config}" in result.stderr
     assert sorted(tmp_path.rglob("*")) == before  # nothing made
     assert (store.read_bytes() if store.is_file() else None) == data  # nor changed
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_desk_with_a_store_path_that_cannot_be_created_is_exit_2(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[store]\npath = "/proc/forbidden/x.db"\n', encoding="utf-8")
+    env = {"XDG_DATA_HOME": str(tmp_path / "x"), "QT_QPA_PLATFORM": "offscreen"}
+    result = run("--config", str(config), "desk", env=env)
+    assert_one_line_exit_2(result, "store path /proc/forbidden/x.db cannot be created", "[store]")
+    assert "unexpected" not in result.stderr
 
 
 @pytest.mark.parametrize(

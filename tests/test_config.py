@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
@@ -262,6 +263,54 @@ def test_new_validation_messages_name_the_key(tmp_path, text, key, words):
     message = str(caught.value)
     assert message.startswith(key) and words in message
     assert "\n" not in message and caught.value.key == key
+
+
+def test_a_store_path_that_cannot_be_the_store_still_loads_but_is_a_store_problem(tmp_path):
+    """GIVEN a store path naming a folder WHEN the file is loaded THEN it loads (every other
+    command, ``checkin doctor`` first, still works) and store_problems names the path, in
+    both languages; a path not made yet, in a folder that can be written, is fine."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    config = load_config(write(tmp_path, f'[store]\npath = "{folder}"\n'))
+    assert problems(config) == []
+    (found,) = cfg.store_problems(config)
+    assert found.key == "store.path"
+    assert found.message == f"store.path {folder} is a folder, not a file"
+    assert found.phrase.vi.format(**found.values) == f"{folder} là thư mục, không phải tệp"
+    fine = replace_store(config, tmp_path / "new" / "desk.db")
+    assert cfg.store_problems(fine) == []
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: (d / "notes.txt").write_text("x") and d / "notes.txt" / "desk.db", "is under"),
+        (lambda d: (d / "notes.txt").write_text("plain text") and d / "notes.txt", "not an SQLite"),
+    ],
+)
+def test_store_problems_name_what_is_wrong(tmp_path, make, words):
+    config = replace_store(Config(), make(tmp_path))
+    (found,) = cfg.store_problems(config)
+    assert words in found.message and str(config.store_path) in found.message
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere")
+def test_a_store_path_in_a_folder_this_user_cannot_write_is_a_store_problem(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        (found,) = cfg.store_problems(replace_store(Config(), folder / "sub" / "desk.db"))
+    finally:
+        folder.chmod(0o700)
+    assert found.message.endswith(f"cannot be created: this user cannot write in {folder}")
+
+
+def replace_store(config: Config, path: Path) -> Config:
+    from dataclasses import replace
+
+    return replace(config, store=replace(config.store, path=str(path)))
 
 
 def test_problems_lists_every_bad_field_with_both_languages():

@@ -284,6 +284,29 @@ def test_outbox_reports_what_waits(good_config):
     assert waiting.summary.startswith("1 visit(s) wait for a re-check")
 
 
+@pytest.mark.parametrize("kind", ["folder", "under a file", "not sqlite", "other sqlite"])
+def test_outbox_of_a_bad_store_path_points_at_the_database_line(isolated, kind):
+    """GIVEN a store path that cannot be the store WHEN the re-check queue is checked THEN it
+    is not checked, pointing at the Database line (not 'disk I/O error … developers')."""
+    path = isolated / "store"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "under a file":
+        path.write_text("x")
+        path = path / "desk" / "checkin.db"
+    elif kind == "not sqlite":
+        path.write_bytes(b"this is not sqlite" * 50)
+    else:
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE patients (anything)")
+        conn.close()
+    check = check_outbox(path)
+    assert check.ok is None and not check.required and not check.failed
+    assert check.summary == "not checked: see the Database line"
+    assert "developers" not in check.fix and "I/O" not in check.summary
+    assert check_store(path).ok is False  # the Database line says what is wrong
+
+
 def test_recent_errors_are_shown_masked(good_config):
     """GIVEN a lookup that failed and an error log naming a card and a citizen ID
     WHEN the errors are checked THEN both show up, with the numbers masked."""

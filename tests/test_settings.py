@@ -240,6 +240,57 @@ def test_moving_the_store_with_rechecks_pending_asks_for_a_second_save(
     assert load_config(config_file).store.path == str(tmp_path / "new.db")
 
 
+def test_a_folder_as_store_path_is_refused_naming_it(qtbot, dialog, config_file, tmp_path):
+    """GIVEN the Store tab WHEN IT types a folder as the database file and presses Save
+    THEN nothing is written, the Store tab is open and the field says the path is a folder
+    (the desk could not open it); a file name in that folder saves."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    before = config_file.read_bytes()
+    set_text(dialog, "store.path", str(folder))
+    qtbot.mouseClick(dialog.save_button, Qt.LeftButton)
+    assert config_file.read_bytes() == before
+    assert dialog.result() != QDialog.Accepted and dialog.isVisible()
+    editor = dialog.editors["store.path"]
+    assert editor.error.isVisibleTo(dialog)
+    assert editor.error.text() == f"{folder} là thư mục, không phải tệp"
+    assert dialog.tabs.currentIndex() == dialog._tab_index["store"]
+    assert "1" in dialog.status.text()
+    set_text(dialog, "store.path", str(folder / "desk.db"))
+    assert dialog.save()
+    assert load_config(config_file).store.path == str(folder / "desk.db")
+
+
+@pytest.mark.parametrize("kind", ["under a file", "not sqlite", "other sqlite"])
+def test_a_store_path_the_desk_cannot_open_is_refused_in_english(
+    qtbot, config_file, tmp_path, kind
+):
+    import sqlite3
+
+    path = tmp_path / "notes.txt"
+    path.write_text("plain text", encoding="utf-8")
+    if kind == "under a file":
+        path, words = path / "desk.db", f"{path / 'desk.db'} is under {path}, which is a file"
+    elif kind == "not sqlite":
+        words = f"{path} is not a checkin database (not an SQLite file)"
+    else:
+        path = tmp_path / "other.db"
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE patients (anything)")
+        conn.close()
+        words = f"{path} is not a checkin database (it holds other tables)"
+    data = path.read_bytes() if path.is_file() else None
+    i18n.set_language(i18n.ENGLISH)
+    dialog = SettingsDialog(config_file)
+    qtbot.addWidget(dialog)
+    before = config_file.read_bytes()
+    set_text(dialog, "store.path", str(path))
+    assert dialog.save() is False
+    assert words in dialog.editors["store.path"].error.text()
+    assert config_file.read_bytes() == before
+    assert (path.read_bytes() if path.is_file() else None) == data  # not opened for writing
+
+
 def test_every_field_has_a_mnemonic_or_is_reachable(dialog):
     """Alt+letter reaches the tabs and most fields; no two share a letter within a tab."""
     bar = dialog.tabs.tabBar()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ from checkin.intake import Intake
 from checkin.model import Officer
 from checkin.outbox import OutboxSender
 from checkin.store import Store
+from checkin.store_path import StorePathError, open_store
 from drivers.camera import Camera, make_camera
 from ui import i18n, text
 from ui.desk import DeskWindow
@@ -67,8 +69,10 @@ class Session:
 
 
 def open_session(config: Config) -> Session:
-    """Open the store and, when the gateway settings are complete, a gateway client."""
-    store = Store(config.store_path)
+    """Open the store and, when the gateway settings are complete, a gateway client.
+    :class:`StorePathError` when the store path cannot be the store (a folder, not a checkin
+    database …), before anything is created there."""
+    store = open_store(config.store_path)
     gateway = None if missing_settings(config) else _gateway_client(config)
     intake = Intake(
         store,
@@ -318,6 +322,17 @@ def run_until_closed(window: DeskWindow) -> None:
     loop.exec()
 
 
+def _store_failure(config: Config, exc: BaseException) -> str:
+    """One line: which store path, why it cannot be opened, where to fix it."""
+    if isinstance(exc, StorePathError):
+        why = str(exc)
+    else:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        why = f"store path {config.store_path} cannot be opened: {reason}"
+    where = f" {config.source_path}" if config.source_path else ""
+    return f"{why}; fix [store] path in the configuration file{where} or run checkin doctor"
+
+
 def run_desk(
     config_path: str | None = None,
     demo: bool = False,
@@ -342,9 +357,13 @@ def run_desk(
     except (ConfigError, ValueError) as exc:
         print(f"checkin: {exc}", file=sys.stderr)
         return 2
+    try:
+        session = open_session(config)
+    except (StorePathError, OSError, sqlite3.Error) as exc:
+        print(f"checkin: {_store_failure(config, exc)}", file=sys.stderr)
+        return 2
     handler = log_to_file()
     apply_language(config)
-    session = open_session(config)
     window = open_window(session, camera, officer=officer, chip=chip, wedge=True, serial=True)
 
     def report_ready() -> None:

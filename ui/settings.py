@@ -72,6 +72,7 @@ from checkin.config import (
     problems,
     save_password,
     setting_for,
+    store_problems,
     unescape_text,
     write_config,
 )
@@ -1057,7 +1058,7 @@ class SettingsDialog(QDialog):
         messages: dict[str, str] = {}
         for key, message in unreadable:
             messages.setdefault(key, message)
-        for problem in problems(config):
+        for problem in [*problems(config), *store_problems(config)]:
             messages.setdefault(problem.key, tr(problem.phrase.vi, **problem.values))
         orphan = self._password_left_behind(config)
         if orphan:
