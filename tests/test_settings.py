@@ -156,7 +156,9 @@ def test_a_bad_escape_is_a_field_error(dialog, config_file):
     before = config_file.read_bytes()
     set_text(dialog, "scanner.prefix", "\\q")
     assert dialog.save() is False
-    assert "\\q" in dialog.editors["scanner.prefix"].error.text()
+    message = dialog.editors["scanner.prefix"].error.text()
+    assert "\\q" in message and "\\x02" in message  # what was wrong, and what is allowed
+    assert "unknown escape" not in message  # no English inside the Vietnamese sentence
     assert dialog.tabs.currentIndex() == dialog._tab_index["scanner"]
     assert config_file.read_bytes() == before
 

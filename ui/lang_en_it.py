@@ -34,7 +34,9 @@ register(
         ),
         "Không ghi được tệp cấu hình: {error}": "Cannot write the configuration file: {error}",
         "Đã lưu {path}": "Saved {path}",
-        "Ký tự đặc biệt viết sai: {error}": "Wrong special character: {error}",
+        "Ký tự đặc biệt {wrong} không có: dùng \\r (Enter), \\t (Tab), \\n, \\\\ hoặc \\xHH"
+        " (mã hex, ví dụ \\x02)": "There is no special character {wrong}: use \\r (Enter),"
+        " \\t (Tab), \\n, \\\\ or \\xHH (hex code, e.g. \\x02)",
         "Chọn tệp": "Choose a file",
         "Chọn tệp…": "Choose file…",
         "Chọn thư mục": "Choose a folder",

@@ -199,7 +199,14 @@ class FieldEditor(QObject):
             try:
                 text = unescape_text(text)
             except ValueError as exc:
-                raise ValueError(tr("Ký tự đặc biệt viết sai: {error}", error=exc)) from None
+                wrong = str(exc).rpartition(" ")[2]  # "unknown escape \\q" -> "\\q"
+                raise ValueError(
+                    tr(
+                        "Ký tự đặc biệt {wrong} không có: dùng \\r (Enter), \\t (Tab), \\n,"
+                        " \\\\ hoặc \\xHH (mã hex, ví dụ \\x02)",
+                        wrong=wrong,
+                    )
+                ) from None
         if s.optional and not text:
             return None
         return text
