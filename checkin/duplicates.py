@@ -1,9 +1,11 @@
 """Possible duplicate patients at the desk: same name and birth date, a different number.
 
-The store already reopens today's visit when the same person (same citizen ID, else BHXH
-number, else card code) comes back. What it cannot see is one person under two numbers: the
-BHYT card in the morning (no citizen ID in an old card's QR), the CCCD in the afternoon. Such
-visits are *flagged*, never merged: twins and namesakes exist, so the desk checks the papers.
+The store already reopens today's visit when the same person comes back under any number
+it has seen for them today: the card code, the BHXH number, the citizen ID, or the card the
+gateway named for a CCCD (``store.person_numbers``). What it cannot see is one person under
+numbers nothing links: a CCCD the gateway could not look up (offline, or not yet linked to a
+card) after a BHYT card scanned in the morning. Such visits are *flagged*, never merged: twins
+and namesakes exist, so the desk checks the papers.
 
 Names are compared after Unicode NFC, case folding and collapsing whitespace (so ``"TRẦN  thị
 Mai"`` matches ``"Trần Thị Mai"``) but keep their diacritics: ``Mai`` and ``Mài`` are different

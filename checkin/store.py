@@ -30,7 +30,7 @@ from checkin.gateway.protocol import CardAnswer
 from checkin.model import Identity, Officer, Status
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: visit_numbers
 CLAIM_TTL = timedelta(minutes=2)  # longer than any lookup; an older claim died with its process
 
 
@@ -101,6 +101,30 @@ def lookup_keys(identity: Identity) -> list[str]:
     return [k for k in keys if k]
 
 
+def person_numbers(identity: Identity, decision: Decision | None = None) -> list[str]:
+    """The strong numbers that name one person: the card code, the 10-digit BHXH number (also
+    the last 10 characters of a 15-character code), the citizen ID, and, for a scan carrying
+    no card of its own (a CCCD, a chip), the card the gateway's answer to it names. Two scans
+    sharing any of them are the same person."""
+    found: set[str] = set()
+    own_card = identity.card_number or identity.social_insurance_number
+    card = decision.card_number if decision and not own_card else None
+    for number in (
+        identity.card_number,
+        identity.social_insurance_number,
+        identity.citizen_id,
+        card,
+    ):
+        number = (number or "").strip().upper()
+        if not number:
+            continue
+        found.add(number)
+        social = _social_number(number)
+        if social and social.isdigit():
+            found.add(social)
+    return sorted(found)
+
+
 def _social_number(number: str | None) -> str | None:
     if not number:
         return None
@@ -161,8 +185,11 @@ class Store:
         intake_key: str | None = None,
     ) -> tuple[Visit, bool]:
         """Register a visit with the day's next queue number, or reopen today's visit of the
-        same person. Returns ``(visit, reopened)``. An unverified visit gets its re-check
-        entry in the outbox in the same transaction, so neither exists without the other."""
+        same person: one sharing any strong number (:func:`person_numbers`) with this scan or
+        with the gateway's answer to it, so a BHYT card then a CCCD is one visit. A name and
+        birth date alone never reopen (see checkin/duplicates.py). Returns ``(visit, reopened)``.
+        An unverified visit gets its re-check entry in the outbox in the same transaction, so
+        neither exists without the other."""
         presented = presented_at or now_local()
         key = intake_key or str(uuid.uuid4())
 
@@ -172,12 +199,15 @@ class Store:
                 return existing, True
             day = presented.date().isoformat()
             person = patient_key(identity)
+            numbers = person_numbers(identity, decision)
             _upsert_patient(db, identity, person, presented)
-            today = _find_visit_of(db, person, day)
+            today = _find_visit_of(db, person, numbers, day)
             if today is not None:
                 _refresh_decision(db, today, decision)
+                _add_numbers(db, today, day, numbers)  # a later scan of any of them reopens too
                 return today, True
             visit_id = _insert_visit(db, identity, decision, person, day, presented, key)
+            _add_numbers(db, visit_id, day, numbers)
             if decision.status is Status.UNVERIFIED:
                 _enqueue(db, visit_id, "recheck", f"recheck:{key}", presented)
             return visit_id, False
@@ -541,12 +571,18 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     for column in ("claimed_at", "claimed_by"):  # files made before claims existed
         if column not in db["outbox"].columns_dict:
             db["outbox"].add_column(column, str)
+    if "visit_numbers" not in db.table_names():  # new, or a file made before version 2
+        db["visit_numbers"].create(
+            {"visit_id": int, "visit_date": str, "number": str}, pk=("visit_id", "number")
+        )
+        _backfill_numbers(db)
     indexes = [
         ("answers", ["number", "checked_at"], False),
         ("answers", ["social_insurance_number", "checked_at"], False),
         ("visits", ["visit_date", "queue_number"], True),
         ("visits", ["intake_key"], True),
         ("visits", ["patient_key", "visit_date"], False),
+        ("visit_numbers", ["number", "visit_date"], False),
         ("outbox", ["idempotency_key"], True),
         ("outbox", ["state", "next_attempt_at"], False),
         ("audit", ["number"], False),
@@ -607,12 +643,37 @@ def _find_intake(db: sqlite_utils.Database, key: str) -> int | None:
     return row[0] if row else None
 
 
-def _find_visit_of(db: sqlite_utils.Database, person: str, day: str) -> int | None:
+def _find_visit_of(
+    db: sqlite_utils.Database, person: str, numbers: list[str], day: str
+) -> int | None:
+    """Today's first visit of this person: the same patient key, else any shared number."""
     row = db.execute(
         "SELECT id FROM visits WHERE patient_key = ? AND visit_date = ? ORDER BY id LIMIT 1",
         [person, day],
     ).fetchone()
+    if row is None and numbers:
+        marks = ",".join("?" * len(numbers))
+        row = db.execute(
+            f"SELECT min(visit_id) FROM visit_numbers WHERE number IN ({marks}) AND visit_date = ?",
+            [*numbers, day],
+        ).fetchone()
     return row[0] if row else None
+
+
+def _add_numbers(db: sqlite_utils.Database, visit_id: int, day: str, numbers: list[str]) -> None:
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO visit_numbers (visit_id, visit_date, number) VALUES (?, ?, ?)",
+        [(visit_id, day, n) for n in numbers],
+    )
+
+
+def _backfill_numbers(db: sqlite_utils.Database) -> None:
+    """The numbers of visits registered before ``visit_numbers`` existed (schema version 1)."""
+    rows = db.execute("SELECT id, visit_date, identity_json, decision_json FROM visits")
+    for visit_id, day, identity_json, decision_json in rows.fetchall():
+        identity = Identity.from_json(json.loads(identity_json))
+        decision = Decision.from_json(json.loads(decision_json)) if decision_json else None
+        _add_numbers(db, visit_id, day, person_numbers(identity, decision))
 
 
 def _refresh_decision(db: sqlite_utils.Database, visit_id: int, decision: Decision) -> None:

@@ -25,13 +25,14 @@ make_desk, session = test_desk.make_desk, test_desk.session
 
 
 def cccd_for_mai() -> str:
-    """The CCCD QR of the person whose BHYT card is ``eligible-old``: same name and birth
-    date, but the card's QR carries no citizen ID, so the store sees two numbers."""
+    """The CCCD QR of a namesake of the person whose BHYT card is ``eligible-old``: same name
+    and birth date, another citizen ID that the gateway does not know (so no card links the
+    two: Mai's own CCCD would reopen her visit, see tests/test_same_person.py)."""
     return cccd_payload(
         Identity(
             kind=PayloadKind.CCCD,
             full_name="Trần Thị Mai",
-            citizen_id="001185012345",
+            citizen_id="079185099999",
             date_of_birth="1985-05-12",
             gender=Gender.FEMALE,
             address="Số 1 Phố Vĩ Dụ, Phường Mẫu, Quận Thử, Thành phố Hà Nội",
