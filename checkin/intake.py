@@ -29,6 +29,18 @@ from checkin.store import LookupRecord, Store, Visit, now_local
 log = logging.getLogger(__name__)
 
 
+def why_not_admissible(identity: Identity) -> str | None:
+    """Why a parsed scan cannot become a visit, or None. A scanner that gives the card number
+    alone: the gateway cannot be asked without the name and birth date, so a visit made now
+    could never be re-checked."""
+    if identity.full_name and identity.date_of_birth:
+        return None
+    return (
+        "a number alone cannot be checked in: the gateway needs the name and birth"
+        " date (the desk asks for them; from the command line use `checkin check`)"
+    )
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     visit: Visit
@@ -71,6 +83,7 @@ class Intake:
         self.store = store
         self.gateway = gateway
         self.breaker = breaker or CircuitBreaker()
+        self.probing_in_background = False  # set by the outbox sender while it runs
         self.officer = officer or (gateway.officer if gateway else Officer("", ""))
         self.facility_code = facility_code
         self.cache_max_age = cache_max_age
@@ -86,13 +99,9 @@ class Intake:
         parsed = parse_payload(text)
         if isinstance(parsed, ParseFailure):
             raise PayloadError(parsed.reason)
-        if not parsed.full_name or not parsed.date_of_birth:
-            # a scanner that gives the card number alone: the gateway cannot be asked without
-            # the name and birth date, so a visit made now could never be re-checked
-            raise PayloadError(
-                "a number alone cannot be checked in: the gateway needs the name and birth"
-                " date (the desk asks for them; from the command line use `checkin check`)"
-            )
+        missing = why_not_admissible(parsed)
+        if missing:
+            raise PayloadError(missing)
         return self.admit(parsed, presented_at=presented, intake_key=intake_key)
 
     def admit(
@@ -171,6 +180,15 @@ class Intake:
         self.breaker.succeeded()
         return True
 
+    def _may_send(self) -> bool:
+        """While a background prober runs (the outbox sender), a patient's scan is never the
+        probe: offline, it is answered at once from the cache, and only the prober spends a
+        timeout finding out whether the gateway is back. Alone (``checkin intake``), the
+        breaker lets one lookup through after its cooldown."""
+        if self.probing_in_background:
+            return self.breaker.online
+        return self.breaker.allow()
+
     def _ask(
         self, identity: Identity, *, record: bool = True, idempotency_key: str | None = None
     ) -> tuple[CardAnswer | None, str | None, LookupRecord]:
@@ -179,7 +197,7 @@ class Intake:
         assert self.gateway is not None
         number = identity.lookup_number
         answer, error = None, None
-        if not self.breaker.allow():
+        if not self._may_send():
             error = f"not sent: gateway offline ({self.breaker.status.last_error})"
         else:
             answer, error = self._send(
@@ -207,6 +225,11 @@ class Intake:
                 self.breaker.succeeded()  # it answered; the account is the problem
             log.warning("lookup of %s failed: %s", mask_number(query.number), exc)
             return None, str(exc)
+        except Exception as exc:  # an answer no one foresaw: the visit must still be registered
+            log.exception("lookup of %s failed unexpectedly", mask_number(query.number))
+            reason = f"the gateway's answer could not be read ({type(exc).__name__})"
+            self.breaker.failed(reason)
+            return None, reason
         if answer.result_code in eligibility.GATEWAY_ERROR_CODES:
             self.breaker.failed(f"gateway code {answer.result_code}")
         else:

@@ -57,7 +57,8 @@ class OutboxSender:
         with self._lock:
             counts = {"sent": 0, "rechecked": 0, "failed": 0, "pending": 0}
             store = self.intake.store
-            if store.pending_count() and self.intake.probe():
+            online = self.intake.probe()  # pending or not: scans rely on it to come back online
+            if online and store.pending_count():
                 horizon = _far_future() if everything else None
                 tried: set[int] = set()  # once per pass: an entry that fails waits for the next
                 while not self._stop.is_set():
@@ -74,6 +75,7 @@ class OutboxSender:
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
+            self.intake.probing_in_background = True
             self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
             self._thread.start()
 
@@ -82,6 +84,7 @@ class OutboxSender:
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+            self.intake.probing_in_background = False
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):

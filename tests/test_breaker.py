@@ -83,3 +83,37 @@ def intake_identity(key: str):
     from checkin.formats import parse_or_raise
 
     return parse_or_raise(payload(key))
+
+
+def test_with_the_outbox_sender_running_no_scan_is_the_probe(intake, healthy_sandbox):
+    """GIVEN the desk's set-up (the outbox sender probing in the background) and a gateway
+    that stays slow WHEN patients keep scanning past many cooldowns THEN after the first,
+    none waits on the gateway (the sender's token probe spends the timeouts), and when the
+    gateway recovers the desk comes back online by itself."""
+    from checkin.outbox import OutboxSender
+
+    intake.check(intake_identity("eligible-old"))  # online; caches the answer
+    sender = OutboxSender(intake, interval_s=0.1)
+    sender.start()
+    try:
+        healthy_sandbox.faults.set("slow", delay_s=2)
+        intake.handle(payload("eligible-new"))  # the first finds out: one timeout
+        assert not intake.breaker.online
+        waits = []
+        deadline = time.monotonic() + 2.0  # about six cooldowns of 0.3 s (doubling)
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            result = intake.handle(payload("eligible-old"))
+            waits.append(time.monotonic() - started)
+            assert result.decision.source is Source.CACHE
+            time.sleep(0.05)
+        assert max(waits) < 0.2, max(waits)
+        healthy_sandbox.faults.set("none")
+        limit = time.monotonic() + 10
+        while not intake.breaker.online and time.monotonic() < limit:
+            time.sleep(0.05)
+        assert intake.breaker.online
+        assert intake.handle(payload("eligible-old")).decision.source is Source.ONLINE
+    finally:
+        sender.stop()
+    assert not intake.probing_in_background

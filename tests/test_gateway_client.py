@@ -151,6 +151,27 @@ def test_slow_gateway_times_out_within_the_timeout(sandbox):
     assert time.monotonic() - started < 2.0
 
 
+def test_a_trickling_gateway_is_given_up_on_at_the_deadline(sandbox):
+    """GIVEN a gateway that sends its headers, then a byte every 0.2 s (each read is quick, so
+    requests' read timeout never fires) WHEN a card is checked with 0.5 s + 0.5 s timeouts
+    THEN the call gives up after about 1 s, not after the whole body (~12 s)."""
+    client = client_for(sandbox, timeout_s=0.5, connect_timeout_s=0.5)
+    client.take_token()
+    sandbox.faults.set("trickle", delay_s=0.2)
+    started = time.monotonic()
+    with pytest.raises(GatewayUnavailable, match=r"did not finish answering within 1 s"):
+        client.check_card(query_for(person("eligible-old")))
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_reply_nested_past_the_stack_is_garbage_not_a_crash():
+    """A body of 100,000 '[' makes json.loads raise RecursionError: the gateway is treated as
+    answering garbage (unavailable), so intake registers the visit unverified."""
+    client = GatewayClient("http://127.0.0.1:9", "u", "p", OFFICER)
+    with pytest.raises(GatewayUnavailable, match="not JSON"):
+        client._json_body(200, b"[" * 100_000)
+
+
 def test_refused_connection_is_unavailable():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,9 +8,11 @@ leak the URL of the failed request either.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,6 +57,8 @@ class _RedactQueryStrings(logging.Filter):
 for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
     logging.getLogger(_name).addFilter(_RedactQueryStrings())
 
+READ_CHUNK = 64 * 1024
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a card answer is a few kB; more is not a gateway talking
 TOKEN_SAFETY_MARGIN = timedelta(seconds=30)
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
 
@@ -222,6 +226,7 @@ class GatewayClient:
     ) -> tuple[int, dict]:
         """POST form-encoded; return (HTTP status, JSON object). 4xx/5xx bodies may still hold
         a ``maKetQua`` (formats.md §6.8), so the body is read before the status is judged."""
+        deadline = time.monotonic() + self._timeout[0] + self._timeout[1]
         try:
             response = self._session.post(
                 self._base + path,
@@ -231,7 +236,12 @@ class GatewayClient:
                 timeout=self._timeout,
                 verify=self._verify,  # on every request: env CA bundles override the session
                 allow_redirects=False,
+                stream=True,  # the body is read below, against a deadline for the whole call
             )
+            try:
+                content = self._read_body(response, deadline)
+            finally:
+                response.close()
         except requests.exceptions.SSLError:
             raise GatewayUnavailable(f"TLS to {self._host} failed (certificate?)") from None
         except requests.exceptions.ConnectTimeout:
@@ -248,13 +258,33 @@ class GatewayClient:
             raise GatewayUnavailable(
                 f"request to {self._host} failed: {type(exc).__name__}"
             ) from None
-        return response.status_code, self._json_body(response)
+        return response.status_code, self._json_body(response.status_code, content)
 
-    def _json_body(self, response: requests.Response) -> dict:
-        status = response.status_code
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        """The whole body by ``deadline``: requests' read timeout bounds each read, not the
+        call, so a gateway dribbling a byte a second would otherwise hold a scan for minutes."""
+        raw = response.raw
+        read = getattr(raw, "read1", None) or raw.read
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            chunk = read(READ_CHUNK)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise GatewayUnavailable(f"{self._host} answered more than {MAX_BODY_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise GatewayUnavailable(
+                    f"{self._host} did not finish answering within"
+                    f" {self._timeout[0] + self._timeout[1]:g} s"
+                )
+
+    def _json_body(self, status: int, content: bytes) -> dict:
         try:
-            body = response.json() if response.content else {}
-        except ValueError:
+            body = json.loads(content) if content else {}
+        except (ValueError, RecursionError):  # garbage, or JSON nested past the stack
             body = None
         if isinstance(body, dict) and ("maKetQua" in body or status == 401):
             return body

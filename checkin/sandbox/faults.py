@@ -10,6 +10,8 @@ Modes (formats.md §6.8 lists what the real gateway does):
 - ``expire_tokens``: a one-shot action: every token issued so far stops working (the next card
   check gets 401 and the client must take a new token); the mode then reads ``none``.
 - ``401_empty``: card checks get HTTP 401 with an empty body (token requests still work).
+- ``trickle``: HTTP 200 and its headers at once, then the JSON body one byte every ``delay_s``
+  seconds (default 1): a gateway behind a congested link, which each read timeout forgives.
 
 Each :meth:`Faults.set` replaces the whole fault state.
 """
@@ -19,8 +21,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-MODES = ("none", "down", "slow", "http500", "garbage", "expire_tokens", "401_empty")
+MODES = ("none", "down", "slow", "http500", "garbage", "expire_tokens", "401_empty", "trickle")
 DEFAULT_DELAY_S = 3.0
+DEFAULT_TRICKLE_S = 1.0
 MAX_DELAY_S = 600.0
 
 
@@ -74,7 +77,7 @@ class Faults:
 
 def _check_delay(mode: str, delay_s: float | None) -> float:
     if delay_s is None:
-        return DEFAULT_DELAY_S if mode == "slow" else 0.0
+        return {"slow": DEFAULT_DELAY_S, "trickle": DEFAULT_TRICKLE_S}.get(mode, 0.0)
     if isinstance(delay_s, bool) or not isinstance(delay_s, int | float):
         raise ValueError("delay_s must be a number of seconds")
     if not 0 <= delay_s <= MAX_DELAY_S:

@@ -93,6 +93,7 @@ _HTML_500 = (
     b"<body><h1>Server Error</h1><p>500 - Internal server error.</p></body></html>"
 )
 _GARBAGE = b'<html><body>He thong dang bao tri</body></html>\n{"maKetQua":"00'
+_TRICKLE_BODY = b'{"maKetQua": "000", "ghiChu": "trickled, one byte at a time"}'
 
 
 def mask(value: str | None) -> str:
@@ -260,9 +261,7 @@ class _State:
         )
         self.stopping = threading.Event()
 
-    def answered_before(
-        self, username: str, key: str, request: CardRequest
-    ) -> _Answered | None:
+    def answered_before(self, username: str, key: str, request: CardRequest) -> _Answered | None:
         """The answer kept for this account's key, if any and not expired (counted)."""
         now = time.monotonic()
         with self.lock:
@@ -469,7 +468,28 @@ class _Handler(BaseHTTPRequestHandler):
         if state.mode == "401_empty" and card_check:
             self.send_bytes(401, b"", None)
             return True
+        if state.mode == "trickle":
+            self.trickle(_TRICKLE_BODY, state.delay_s)
+            return True
         return False
+
+    def trickle(self, body: bytes, every_s: float) -> None:
+        """Headers at once, then the body a byte at a time (stops when the sandbox stops or
+        the client hangs up)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for byte in body:
+                if self.state.stopping.wait(every_s):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except OSError:  # the client gave up: what the fault is for
+            self.close_connection = True
+        log.info("sandbox: %s %s -> 200 (fault trickle)", self.command, self.path_only)
 
 
 def _parse_body(handler: _Handler, body: bytes) -> dict[str, Any] | None:
