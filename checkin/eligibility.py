@@ -179,19 +179,41 @@ def from_cache(answer: CardAnswer, *, error: str, now: datetime) -> Decision:
 
 
 def without_answer(
-    error: str, *, message: str | None = None, at: datetime | None = None
+    error: str,
+    *,
+    message: str | None = None,
+    at: datetime | None = None,
+    printed: tuple[str | None, str | None] = (None, None),
 ) -> Decision:
-    """No answer at all: admitted, unverified, re-checked later (NĐ 188/2025 Art. 38(2))."""
+    """No answer at all: admitted, unverified, re-checked later (NĐ 188/2025 Art. 38(2)).
+
+    ``printed``: the validity the QR itself carries (from, to). The gateway's word is what
+    counts, but a card whose own QR says it ran out two years ago deserves a look at the
+    papers now rather than a surprise at the re-check."""
     moment = at or datetime.now().astimezone()
+    words = message or "Chưa xác minh: cổng BHXH không trả lời"
+    warning = printed_validity_warning(*printed, today=moment.date())
     return Decision(
         status=UNVERIFIED,
         result_code=None,
-        message=message or "Chưa xác minh: cổng BHXH không trả lời",
+        message=f"{words} · {warning}" if warning else words,
         action=_RETRY_LATER,
         source=Source.NONE,
         error=error,
         attempted_at=moment.isoformat(timespec="seconds"),
     )
+
+
+def printed_validity_warning(
+    valid_from: str | None, valid_to: str | None, *, today: date
+) -> str | None:
+    """What the QR's own dates say against today, when they say something is wrong."""
+    ends, starts = _date(valid_to), _date(valid_from)
+    if ends is not None and ends < today:
+        return f"Mã QR ghi thẻ hết hạn {ends:%d/%m/%Y}: kiểm tra thẻ mới"
+    if starts is not None and starts > today:
+        return f"Mã QR ghi thẻ chưa đến hạn (từ {starts:%d/%m/%Y})"
+    return None
 
 
 def _current_card(answer: CardAnswer, today: date) -> dict:

@@ -240,7 +240,8 @@ class Intake:
         cached = self._cached(identity)
         if cached is not None:
             return eligibility.from_cache(cached, error=error, now=self.clock())
-        return eligibility.without_answer(error, message=message, at=self.clock())
+        printed = (identity.valid_from, identity.valid_to)
+        return eligibility.without_answer(error, message=message, at=self.clock(), printed=printed)
 
     def _cached(self, identity: Identity) -> CardAnswer | None:
         return self.store.cached_answer(identity, max_age=self.cache_max_age, now=self.clock())

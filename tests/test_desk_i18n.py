@@ -145,3 +145,13 @@ def test_a_closed_window_no_longer_listens(make_desk, session):
     window.close()
     i18n.set_language(i18n.ENGLISH)  # must not touch the closed window's widgets
     i18n.set_language(i18n.VIETNAMESE)
+
+
+def test_the_printed_card_warning_is_translated(english):
+    from ui.text import core_words
+
+    words = core_words(
+        "Chưa xác minh: cổng BHXH không trả lời"
+        " · Mã QR ghi thẻ hết hạn 31/12/2024: kiểm tra thẻ mới"
+    )
+    assert "expired on 31/12/2024" in words and "Mã QR" not in words and "Chưa" not in words

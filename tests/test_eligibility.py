@@ -141,3 +141,32 @@ def test_no_answer_keeps_the_evidence():
     assert decision.status is Status.UNVERIFIED and decision.source is Source.NONE
     assert decision.result_code is None and decision.error == "connection refused"
     assert eligibility.Decision.from_json(decision.to_json()) == decision
+
+
+def test_no_answer_warns_when_the_qr_says_the_card_ran_out():
+    """Offline, with no cached answer: the QR's own dates are read against today. The visit
+    stays unverified (the gateway's word is what counts) but the desk is told to look."""
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    expired = eligibility.without_answer("down", at=at, printed=("2024-01-01", "2024-12-31"))
+    assert expired.status is Status.UNVERIFIED
+    assert expired.message.endswith("· Mã QR ghi thẻ hết hạn 31/12/2024: kiểm tra thẻ mới")
+    early = eligibility.without_answer("down", at=at, printed=("2027-01-01", None))
+    assert early.message.endswith("· Mã QR ghi thẻ chưa đến hạn (từ 01/01/2027)")
+    fine = eligibility.without_answer("down", at=at, printed=("2026-01-01", "2027-12-31"))
+    assert fine.message == "Chưa xác minh: cổng BHXH không trả lời"
+    assert eligibility.without_answer("down", at=at).message == fine.message
+
+
+def test_an_offline_intake_of_an_expired_qr_says_so(tmp_path):
+    from dataclasses import replace
+
+    from checkin.formats import parse_or_raise
+    from checkin.intake import Intake
+    from checkin.store import Store
+    from tests.conftest import payload
+
+    identity = replace(parse_or_raise(payload("eligible-old")), valid_to="2024-12-31")
+    with Store(tmp_path / "s.db") as store:
+        decision = Intake(store, None).check(identity)
+    assert decision.status is Status.UNVERIFIED
+    assert "Mã QR ghi thẻ hết hạn 31/12/2024" in decision.message

@@ -111,6 +111,10 @@ DESK = {
     "⚠ Tra lại: không đủ ĐK — cần xử lý": "⚠ Re-checked: not covered — act now",
     "Chờ tra lại": "Re-check pending",
     "Có thể trùng STT {numbers}": "May be the same person as no. {numbers}",
+    "{head} · Mã QR ghi thẻ hết hạn {date}: kiểm tra thẻ mới":
+        "{head} · The QR says the card expired on {date}: ask for the new card",
+    "{head} · Mã QR ghi thẻ chưa đến hạn (từ {date})":
+        "{head} · The QR says the card is not valid yet (from {date})",
     # status bar
     "Sẵn sàng. Quét mã QR, đặt thẻ CCCD lên đầu đọc, hoặc F2 để nhập tay.":
         "Ready. Scan a QR code, place an ID card on the reader, or press F2 to type.",

@@ -561,6 +561,14 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
                     "valid_left",
                 ),
                 (r"^(?P<head>.+?) · ĐKBĐ nơi khác: (?P<code>\S+)$", "elsewhere"),
+                (
+                    rf"^(?P<head>.+?) · Mã QR ghi thẻ hết hạn (?P<date>{_DATE}): kiểm tra thẻ mới$",
+                    "qr_expired",
+                ),
+                (
+                    rf"^(?P<head>.+?) · Mã QR ghi thẻ chưa đến hạn \(từ (?P<date>{_DATE})\)$",
+                    "qr_not_yet",
+                ),
                 (rf"^Thẻ chưa đến hạn sử dụng \(từ (?P<date>{_DATE})\)$", "not_yet"),
                 (rf"^Cổng báo hợp lệ nhưng thẻ ghi hết hạn (?P<date>{_DATE})$", "gateway_expired"),
                 (
@@ -600,6 +608,15 @@ def _fill(key: str, values: dict[str, str]) -> str:
     if key == "elsewhere":
         head = core_words(values["head"])
         return tr("{head} · ĐKBĐ nơi khác: {code}", head=head, code=values["code"])
+    if key == "qr_expired":
+        head = core_words(values["head"])
+        when = values["date"]
+        return tr("{head} · Mã QR ghi thẻ hết hạn {date}: kiểm tra thẻ mới", head=head, date=when)
+    if key == "qr_not_yet":
+        head = core_words(values["head"])
+        return tr(
+            "{head} · Mã QR ghi thẻ chưa đến hạn (từ {date})", head=head, date=values["date"]
+        )
     if key == "not_yet":
         return tr("Thẻ chưa đến hạn sử dụng (từ {date})", **values)
     if key == "gateway_expired":
