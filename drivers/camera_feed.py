@@ -9,13 +9,15 @@ through three callbacks called on that thread:
 - ``on_status(status)``: opening, running, lost, waiting to reopen, ended, stopped.
 
 Frames are read as fast as the camera gives them (a live camera that is not read falls
-behind), but only ``decode_fps`` of them a second go to the decoder. A payload is accepted
-once it was decoded in ``confirm_frames`` decoded frames within ``confirm_window_s``, and is
-not accepted again until ``hold_off_s`` have passed since it was last seen: a phone held in
-front of the camera for a minute is one scan. When a live camera stops giving frames (unplugged,
-the stream dropped) or cannot be opened, the feed closes it and tries again every ``reopen_s``
-seconds until it opens or the feed is stopped. A file or replay that ends ends the feed
-(after the next source, when given several: a demo playlist).
+behind), but only ``decode_fps`` of them a second go to the decoder, plus the few right after
+a frame showing a payload not yet confirmed (confirming then takes one frame interval, not a
+decode interval). A payload is accepted once it was decoded in ``confirm_frames`` decoded
+frames within ``confirm_window_s``, and is not accepted again until ``hold_off_s`` have passed
+since it was last seen: a phone held in front of the camera for a minute is one scan. When a
+live camera stops giving frames (unplugged, the stream dropped) or cannot be opened, the feed
+closes it and tries again every ``reopen_s`` seconds until it opens or the feed is stopped. A
+file or replay that ends ends the feed (after the next source, when given several: a demo
+playlist).
 
 Pattern: a Qt-free decoder behind a factory, and a separate debouncing validator
 (style.md §1.2 item 5, after Electrum's qrreader and its validator).
@@ -119,6 +121,10 @@ class Confirmer:
     def holding(self, raw: bytes) -> bool:
         return raw in self._held
 
+    def pending(self, raw: bytes) -> bool:
+        """Seen, not yet confirmed (nor held)."""
+        return raw in self._sightings
+
 
 class _Window:
     """Timestamps (and values) of the last events, for rates and percentiles."""
@@ -140,6 +146,14 @@ class _Window:
 
 class CameraFeed:
     """Frames from a camera (or several in turn) to the decoder and accepted scans out.
+
+    The decode rate is a schedule of ``decode_fps`` slots a second, each taken by the first
+    frame at or after it: a frame arriving a hair early (camera jitter) moves one decode to the
+    next frame but not the slots after it, so the rate stays ``decode_fps``. A frame that
+    shows a payload still to be confirmed is followed by decoding the next frames at once, up to
+    ``confirm_frames`` of them, until the payload is confirmed or a frame lacks it: confirming
+    costs one frame interval (33 ms at 30 fps), not a decode interval, and a desk with nothing
+    in front of the camera still decodes only ``decode_fps`` frames a second.
 
     ``source``: a :class:`Camera`, a callable making one (called again for every reopen, so a
     fresh capture object is used), or a sequence of either, played in turn. Whether a source
@@ -192,6 +206,10 @@ class CameraFeed:
         self._totals = {"frames": 0, "decoded": 0, "scans": 0, "reopens": 0}
         self._stop = threading.Event()
         self._camera: Camera | None = None
+
+    # False: a confirming frame waits for the next decode slot like any other (the behaviour
+    # before; benchmarks/camera_latency.py --plain-rate compares the two).
+    confirm_burst = True
 
     # --- control -----------------------------------------------------------------------
 
@@ -284,7 +302,8 @@ class CameraFeed:
 
     def _capture(self, camera: Camera, decoder: QrDecoder, stop: threading.Event) -> bool:
         """Read until the camera gives no frame (True) or the feed is stopped (False)."""
-        last_decode = last_preview = -float("inf")
+        last_preview = next_decode = -float("inf")
+        confirming = 0  # frames still to decode at once for a payload awaiting confirmation
         index = -1
         while not stop.is_set():
             try:
@@ -302,14 +321,26 @@ class CameraFeed:
             if self.on_frame is not None and now - last_preview >= self.preview_interval:
                 last_preview = now
                 self.on_frame(frame)
-            if now - last_decode >= self.decode_interval:
-                last_decode = now
-                self._decode(frame, index, camera.name, decoder, now)
+            due = now >= next_decode
+            if not (due or confirming):
+                continue
+            if due:  # keep to the slots; start again from now after a stall of a slot or more
+                on_time = now - next_decode < self.decode_interval
+                next_decode = (next_decode if on_time else now) + self.decode_interval
+            else:
+                confirming -= 1
+            awaiting = self._decode(frame, index, camera.name, decoder, now)
+            if not (awaiting and self.confirm_burst):
+                confirming = 0
+            elif due:
+                confirming = self.confirmer.confirm_frames
         return False
 
     def _decode(
         self, frame: np.ndarray, index: int, name: str, decoder: QrDecoder, now: float
-    ) -> None:
+    ) -> bool:
+        """Decode one frame and report what it confirms; True when a payload it shows awaits
+        confirmation."""
         started = time.perf_counter()
         try:
             found = decoder.decode(frame)
@@ -329,6 +360,7 @@ class CameraFeed:
                 self.on_scan(
                     Scan(raw, decoded.text, name, index, now, frame, decoded.points, decoded.stage)
                 )
+        return any(self.confirmer.pending(raw) for raw in by_raw)
 
     def _status(self, state: str, camera: str, message: str = "", attempt: int = 0) -> None:
         log.info("camera %s: %s %s", camera, state, message)
