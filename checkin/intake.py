@@ -60,7 +60,8 @@ class IntakeResult:
 
 @dataclass(frozen=True)
 class Recheck:
-    """A re-check's verdict and the lookup to record with it (in the same transaction)."""
+    """A verdict and the lookup it rests on (None when nothing was asked), to record with it
+    in the same transaction: a re-check's outcome, or an intake's visit."""
 
     decision: Decision
     lookup: LookupRecord | None
@@ -112,35 +113,46 @@ class Intake:
         intake_key: str | None = None,
     ) -> IntakeResult:
         presented = presented_at or self.clock()
-        decision = self.check(identity)
+        outcome = self._check(identity)
+        decision = _with_card_number(outcome.decision, identity)
         visit, reopened = self.store.register_visit(
-            identity, decision, presented_at=presented, intake_key=intake_key
+            identity,
+            decision,
+            presented_at=presented,
+            intake_key=intake_key,
+            lookup=outcome.lookup,  # audited with the visit, in its transaction
         )
         return IntakeResult(visit, identity, visit.decision, reopened)
 
     def check(self, identity: Identity) -> Decision:
         """Eligibility for one identity: online when the gateway answers, else the cache.
+        The lookup is audited without a visit (``checkin check``).
 
         While the breaker is open no lookup is sent: the answer comes from the cache at once.
         """
-        return _with_card_number(self._check(identity), identity)
+        outcome = self._check(identity)
+        if outcome.lookup is not None:
+            self.store.record_attempt(outcome.lookup)
+        return _with_card_number(outcome.decision, identity)
 
-    def _check(self, identity: Identity) -> Decision:
+    def _check(self, identity: Identity) -> Recheck:
+        """The decision and the lookup it rests on (None when nothing was asked), unwritten."""
         if self.gateway is None:
-            return self._fallback(identity, NO_GATEWAY, message=NO_GATEWAY_MESSAGE)
+            return Recheck(self._fallback(identity, NO_GATEWAY, message=NO_GATEWAY_MESSAGE), None)
         if not identity.full_name or not identity.date_of_birth:
-            return self._fallback(identity, NO_NAME, message=NO_NAME_MESSAGE)
-        answer, error, _ = self._ask(identity)
+            return Recheck(self._fallback(identity, NO_NAME, message=NO_NAME_MESSAGE), None)
+        answer, error, lookup = self._ask(identity)
         if answer is None:
-            return self._fallback(identity, error or "no answer")
+            return Recheck(self._fallback(identity, error or "no answer"), lookup)
         if eligibility.is_card_answer(answer):
             today = self.clock().date()
-            return eligibility.decide(answer, facility_code=self.facility_code, today=today)
+            decision = eligibility.decide(answer, facility_code=self.facility_code, today=today)
+            return Recheck(decision, lookup)
         cached = self._cached(identity)
         if cached is not None:
             reason = f"gateway code {answer.result_code}"
-            return eligibility.from_cache(cached, error=reason, now=self.clock())
-        return eligibility.decide(answer, facility_code=self.facility_code)
+            return Recheck(eligibility.from_cache(cached, error=reason, now=self.clock()), lookup)
+        return Recheck(eligibility.decide(answer, facility_code=self.facility_code), lookup)
 
     def recheck(self, visit: Visit, *, idempotency_key: str | None = None) -> Recheck:
         """Ask the gateway again about an earlier visit; never answers from the cache. The
@@ -149,14 +161,15 @@ class Intake:
         :meth:`GatewayClient.check_card`."""
         identity = visit.identity
         outcome = self._recheck(identity, idempotency_key)
-        return Recheck(_with_card_number(outcome.decision, identity), outcome.lookup)
+        lookup = outcome.lookup and replace(outcome.lookup, visit_id=visit.id)
+        return Recheck(_with_card_number(outcome.decision, identity), lookup)
 
     def _recheck(self, identity: Identity, idempotency_key: str | None) -> Recheck:
         if self.gateway is None:
             return Recheck(eligibility.without_answer(NO_GATEWAY, message=NO_GATEWAY_MESSAGE), None)
         if not identity.full_name or not identity.date_of_birth:
             return Recheck(eligibility.without_answer(NO_NAME, message=NO_NAME_MESSAGE), None)
-        answer, error, lookup = self._ask(identity, record=False, idempotency_key=idempotency_key)
+        answer, error, lookup = self._ask(identity, idempotency_key=idempotency_key)
         if answer is None:
             return Recheck(eligibility.without_answer(error or "no answer"), lookup)
         if not eligibility.is_card_answer(answer):
@@ -190,51 +203,59 @@ class Intake:
         return self.breaker.allow()
 
     def _ask(
-        self, identity: Identity, *, record: bool = True, idempotency_key: str | None = None
+        self, identity: Identity, *, idempotency_key: str | None = None
     ) -> tuple[CardAnswer | None, str | None, LookupRecord]:
         """One lookup through the breaker: ``(answer, None, lookup)`` or ``(None, error,
-        lookup)``. The lookup is audited here unless ``record`` is False."""
+        lookup)``. The lookup (with its evidence) is returned, not written: the caller stores
+        it with the visit it was for."""
         assert self.gateway is not None
         number = identity.lookup_number
-        answer, error = None, None
+        query = CardQuery(number, identity.full_name, identity.date_of_birth or "")
+        at = self.clock()
         if not self._may_send():
             error = f"not sent: gateway offline ({self.breaker.status.last_error})"
-        else:
-            answer, error = self._send(
-                CardQuery(number, identity.full_name, identity.date_of_birth or ""),
-                idempotency_key,
+            lookup = LookupRecord(
+                self.officer, number, None, error, False, at, query=query, sent=False
             )
+            return None, error, lookup
+        sent = self._send(query, idempotency_key)
+        answer = sent.answer
         cache = answer is not None and eligibility.is_card_answer(answer)
-        lookup = LookupRecord(self.officer, number, answer, error, cache, self.clock())
-        if record:
-            self.store.record_lookup(
-                officer=lookup.officer, number=number, answer=answer, error=error, cache=cache
-            )
-        return answer, error, lookup
+        lookup = LookupRecord(
+            self.officer,
+            number,
+            answer,
+            sent.error,
+            cache,
+            at,
+            query=query,
+            http_status=sent.status,
+            raw_reply=sent.raw,
+        )
+        return answer, sent.error, lookup
 
-    def _send(
-        self, query: CardQuery, idempotency_key: str | None = None
-    ) -> tuple[CardAnswer | None, str | None]:
+    def _send(self, query: CardQuery, idempotency_key: str | None = None) -> _Sent:
         assert self.gateway is not None
         try:
-            answer = self.gateway.check_card(query, idempotency_key=idempotency_key)
+            reply = self.gateway.check_card_reply(query, idempotency_key=idempotency_key)
         except GatewayError as exc:
             if isinstance(exc, GatewayUnavailable):
                 self.breaker.failed(str(exc))
             else:
                 self.breaker.succeeded()  # it answered; the account is the problem
             log.warning("lookup of %s failed: %s", mask_number(query.number), exc)
-            return None, str(exc)
+            return _Sent(None, str(exc), exc.status, exc.raw)
         except Exception as exc:  # an answer no one foresaw: the visit must still be registered
             log.exception("lookup of %s failed unexpectedly", mask_number(query.number))
             reason = f"the gateway's answer could not be read ({type(exc).__name__})"
             self.breaker.failed(reason)
-            return None, reason
+            return _Sent(None, reason, None, None)
+        answer = reply.answer
         if answer.result_code in eligibility.GATEWAY_ERROR_CODES:
             self.breaker.failed(f"gateway code {answer.result_code}")
         else:
             self.breaker.succeeded()
-        return answer, None
+        return _Sent(answer, None, reply.status, reply.raw)
 
     def _fallback(self, identity: Identity, error: str, *, message: str | None = None) -> Decision:
         cached = self._cached(identity)
@@ -245,6 +266,16 @@ class Intake:
 
     def _cached(self, identity: Identity) -> CardAnswer | None:
         return self.store.cached_answer(identity, max_age=self.cache_max_age, now=self.clock())
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What one request to the gateway gave: an answer or an error, and the HTTP evidence."""
+
+    answer: CardAnswer | None
+    error: str | None
+    status: int | None
+    raw: str | None
 
 
 NO_GATEWAY = "no gateway configured"

@@ -26,12 +26,13 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from checkin.eligibility import Decision
-from checkin.gateway.protocol import CardAnswer
-from checkin.model import Identity, Officer, Status
+from checkin.gateway.protocol import CardAnswer, CardQuery
+from checkin.model import Identity, Officer, Source, Status
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2  # 2: visit_numbers
+SCHEMA_VERSION = 3  # 2: visit_numbers; 3: the evidence of each lookup in audit
 CLAIM_TTL = timedelta(minutes=2)  # longer than any lookup; an older claim died with its process
+RAW_REPLY_LIMIT = 64 * 1024  # characters of a reply kept as evidence (a card answer: a few kB)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,10 @@ class OutboxEntry:
 
 @dataclass(frozen=True)
 class LookupRecord:
-    """One lookup to audit (always) and whose answer to cache (when ``cache``)."""
+    """One lookup to audit (always) and whose answer to cache (when ``cache``), with its
+    evidence (formats.md §7): the visit it was for (None for ``checkin check``), the values
+    sent (never a credential), whether it was sent at all (not while the breaker is open),
+    the HTTP status (None without a reply) and the reply's body as received."""
 
     officer: Officer
     number: str
@@ -85,6 +89,11 @@ class LookupRecord:
     error: str | None
     cache: bool
     at: datetime | None = None
+    visit_id: int | None = None
+    query: CardQuery | None = None
+    sent: bool = True
+    http_status: int | None = None
+    raw_reply: str | None = None
 
 
 def now_local() -> datetime:
@@ -174,6 +183,10 @@ class Store:
     ) -> None:
         """Audit one lookup (always) and cache its answer (when it says something of the card)."""
         record = LookupRecord(officer, number, answer, error, cache, at)
+        self.record_attempt(record)
+
+    def record_attempt(self, record: LookupRecord) -> None:
+        """Audit one lookup with its evidence (and cache its answer when ``record.cache``)."""
         self._writer.call(lambda db: _write_lookup(db, record))
 
     def register_visit(
@@ -183,19 +196,23 @@ class Store:
         *,
         presented_at: datetime | None = None,
         intake_key: str | None = None,
+        lookup: LookupRecord | None = None,
     ) -> tuple[Visit, bool]:
         """Register a visit with the day's next queue number, or reopen today's visit of the
         same person: one sharing any strong number (:func:`person_numbers`) with this scan or
         with the gateway's answer to it, so a BHYT card then a CCCD is one visit. A name and
         birth date alone never reopen (see checkin/duplicates.py). Returns ``(visit, reopened)``.
         An unverified visit gets its re-check entry in the outbox in the same transaction, so
-        neither exists without the other."""
+        neither exists without the other. ``lookup`` (the one the decision rests on) is audited
+        in that transaction too, linked to the visit. A reopened visit that gets an online
+        answer about the card has its pending re-check closed: nothing is left to re-check."""
         presented = presented_at or now_local()
         key = intake_key or str(uuid.uuid4())
 
         def write(db: sqlite_utils.Database) -> tuple[int, bool]:
             existing = _find_intake(db, key)
             if existing is not None:
+                _write_lookup(db, lookup, existing)
                 return existing, True
             day = presented.date().isoformat()
             person = patient_key(identity)
@@ -203,10 +220,13 @@ class Store:
             _upsert_patient(db, identity, person, presented)
             today = _find_visit_of(db, person, numbers, day)
             if today is not None:
-                _refresh_decision(db, today, decision)
+                _write_lookup(db, lookup, today)
+                if _refresh_decision(db, today, decision) and decision.source is Source.ONLINE:
+                    _close_rechecks(db, today)
                 _add_numbers(db, today, day, numbers)  # a later scan of any of them reopens too
                 return today, True
             visit_id = _insert_visit(db, identity, decision, person, day, presented, key)
+            _write_lookup(db, lookup, visit_id)
             _add_numbers(db, visit_id, day, numbers)
             if decision.status is Status.UNVERIFIED:
                 _enqueue(db, visit_id, "recheck", f"recheck:{key}", presented)
@@ -229,8 +249,7 @@ class Store:
         stamp = now_local().isoformat(timespec="seconds")
 
         def write(db: sqlite_utils.Database) -> None:
-            if lookup is not None:
-                _write_lookup(db, lookup)
+            _write_lookup(db, lookup, entry.visit_id)
             row = db.execute("SELECT state FROM outbox WHERE id = ?", [entry.id]).fetchone()
             if row is None or row[0] != "pending":
                 return  # already delivered by an earlier run: idempotent
@@ -375,6 +394,34 @@ class Store:
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def lookup_attempts(self, visit_id: int) -> list[dict[str, Any]]:
+        """Every lookup made for a visit, oldest first, with its evidence: the failed-lookup
+        log of the case-(b) bundle (formats.md §7). ``values_sent`` is None for rows written
+        before schema version 3."""
+        cursor = self._read().execute(
+            "SELECT at, officer_name, officer_id, number, sent, query_json, http_status,"
+            " result_code, error, raw_reply FROM audit WHERE visit_id = ? ORDER BY at, id",
+            [visit_id],
+        )
+        attempts = []
+        for row in cursor.fetchall():
+            at, name, officer_id, number, sent, query, status, code, error, raw = row
+            attempts.append(
+                {
+                    "at": at,
+                    "officer_name": name,
+                    "officer_id": officer_id,
+                    "number": number,
+                    "sent": sent is None or bool(sent),
+                    "values_sent": json.loads(query) if query else None,
+                    "http_status": status,
+                    "result_code": code,
+                    "error": error,
+                    "raw_reply": raw,
+                }
+            )
+        return attempts
 
     def _read(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -548,6 +595,9 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         pk="id",
         if_not_exists=True,
     )
+    for column, kind in _AUDIT_EVIDENCE.items():  # files made before version 3
+        if column not in db["audit"].columns_dict:
+            db["audit"].add_column(column, kind)
     db["outbox"].create(
         {
             "id": int,
@@ -586,14 +636,32 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         ("outbox", ["idempotency_key"], True),
         ("outbox", ["state", "next_attempt_at"], False),
         ("audit", ["number"], False),
+        ("audit", ["visit_id", "at"], False),
     ]
     for table, columns, unique in indexes:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def _write_lookup(db: sqlite_utils.Database, record: LookupRecord) -> None:
+# Version 3: what a lookup was for, what it sent and what came back (formats.md §7).
+_AUDIT_EVIDENCE = {
+    "visit_id": int,
+    "sent": int,
+    "query_json": str,
+    "http_status": int,
+    "raw_reply": str,
+}
+
+
+def _write_lookup(
+    db: sqlite_utils.Database, record: LookupRecord | None, visit_id: int | None = None
+) -> None:
+    """Audit ``record`` (nothing when None), for ``visit_id`` unless it names its own visit."""
+    if record is None:
+        return
     answer = record.answer
+    query = record.query
+    raw = record.raw_reply
     db["audit"].insert(
         {
             "at": (record.at or now_local()).isoformat(timespec="seconds"),
@@ -602,6 +670,20 @@ def _write_lookup(db: sqlite_utils.Database, record: LookupRecord) -> None:
             "number": record.number,
             "result_code": answer.result_code if answer else None,
             "error": record.error,
+            "visit_id": record.visit_id if record.visit_id is not None else visit_id,
+            "sent": int(record.sent),
+            "query_json": json.dumps(
+                {
+                    "number": query.number,
+                    "full_name": query.full_name,
+                    "date_of_birth": query.date_of_birth,
+                },
+                ensure_ascii=False,
+            )
+            if query
+            else None,
+            "http_status": record.http_status,
+            "raw_reply": raw[:RAW_REPLY_LIMIT] if raw else raw,
         }
     )
     if answer is not None and record.cache:
@@ -676,11 +758,11 @@ def _backfill_numbers(db: sqlite_utils.Database) -> None:
         _add_numbers(db, visit_id, day, person_numbers(identity, decision))
 
 
-def _refresh_decision(db: sqlite_utils.Database, visit_id: int, decision: Decision) -> None:
+def _refresh_decision(db: sqlite_utils.Database, visit_id: int, decision: Decision) -> bool:
     """A second scan with an online answer updates today's visit; an offline one does not
-    overwrite what is known."""
+    overwrite what is known. True when the visit was updated."""
     if decision.status is Status.UNVERIFIED:
-        return
+        return False
     db.execute(
         "UPDATE visits SET status = ?, result_code = ?, source = ?, decision_json = ?,"
         " updated_at = ? WHERE id = ?",
@@ -692,6 +774,17 @@ def _refresh_decision(db: sqlite_utils.Database, visit_id: int, decision: Decisi
             now_local().isoformat(timespec="seconds"),
             visit_id,
         ],
+    )
+    return True
+
+
+def _close_rechecks(db: sqlite_utils.Database, visit_id: int) -> None:
+    """The visit's pending re-checks are done: a later scan got the gateway's answer. A sender
+    holding one of them finds it closed and stores nothing but its lookup."""
+    db.execute(
+        "UPDATE outbox SET state = 'done', updated_at = ?, last_error = NULL, claimed_at = NULL"
+        " WHERE visit_id = ? AND state = 'pending'",
+        [now_local().isoformat(timespec="seconds"), visit_id],
     )
 
 

@@ -17,7 +17,7 @@ from checkin.formats import parse_payload
 from checkin.formats.encode import bhyt_payload
 from checkin.gateway.protocol import CardAnswer
 from checkin.model import Identity, PayloadKind, Status
-from checkin.store import Store, person_numbers
+from checkin.store import SCHEMA_VERSION, Store, person_numbers
 from tests import test_desk
 from tests.conftest import payload
 from tests.test_desk import check_in
@@ -188,7 +188,7 @@ def test_a_file_made_before_visit_numbers_is_migrated(tmp_path):
         again, reopened = store.register_visit(CHIP_MAI, online(), presented_at=NOW)
         assert reopened and again.id == first.id
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(visit_numbers)")}
     assert any("number" in name for name in indexes)
     conn.close()

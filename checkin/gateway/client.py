@@ -64,7 +64,17 @@ DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
 
 
 class GatewayError(Exception):
-    """The gateway gave no usable answer. Messages are safe to show and to log."""
+    """The gateway gave no usable answer. Messages are safe to show and to log.
+
+    ``status`` and ``raw`` are the HTTP status and the body (as text) of the reply that failed,
+    None when there was no reply: the evidence of the failed lookup (formats.md §7). They are
+    on the exception, not on the client, because lookups run in parallel. ``raw`` never holds
+    a token: a token reply's key is cut out (:func:`_token_reply_text`)."""
+
+    def __init__(self, message: str, *, status: int | None = None, raw: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.raw = raw
 
 
 class GatewayUnavailable(GatewayError):
@@ -73,6 +83,16 @@ class GatewayUnavailable(GatewayError):
 
 class GatewayAuthError(GatewayError):
     """The account was refused even after a fresh token: a configuration problem for IT."""
+
+
+@dataclass(frozen=True)
+class CardReply:
+    """A card check's answer with the HTTP exchange it came from: the status and the body as
+    received (text), for the evidence of the lookup."""
+
+    answer: CardAnswer
+    status: int
+    raw: str
 
 
 @dataclass(frozen=True)
@@ -143,25 +163,36 @@ class GatewayClient:
         does) answers a repeat of an answered request from its record instead of looking the
         card up again, so a desk killed between the answer and its commit re-checks once.
         """
+        return self.check_card_reply(query, idempotency_key=idempotency_key).answer
+
+    def check_card_reply(
+        self, query: CardQuery, *, idempotency_key: str | None = None
+    ) -> CardReply:
+        """:meth:`check_card`, with the HTTP status and the raw body of the answer."""
         body = card_check_body(query, self.officer)
         headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
         for attempt in (1, 2):
             token = self._current_token()
-            status, reply = self._post(
+            status, reply, content = self._post(
                 CARD_CHECK_PATH, body, params=self._auth_params(token), headers=headers
             )
+            text = _text_of(content)
             if status == 401 or str(reply.get("maKetQua", "")) == "401":
                 self._drop_token(token)
                 if attempt == 1:
                     continue
                 raise GatewayAuthError(
-                    "the gateway refused the desk's token twice; check the account"
+                    "the gateway refused the desk's token twice; check the account",
+                    status=status,
+                    raw=text,
                 )
             if "maKetQua" not in reply:
                 raise GatewayUnavailable(
-                    f"the gateway answered HTTP {status} without a result code"
+                    f"the gateway answered HTTP {status} without a result code",
+                    status=status,
+                    raw=text,
                 )
-            return parse_card_reply(reply, self._clock())
+            return CardReply(parse_card_reply(reply, self._clock()), status, text)
         raise AssertionError("unreachable")
 
     def take_token(self) -> None:
@@ -184,13 +215,25 @@ class GatewayClient:
 
     def _take_token(self) -> _Token:
         form = {"username": self._username, "password": self._password_md5}
-        status, reply = self._post(TOKEN_PATH, form)
+        try:
+            status, reply, content = self._post(TOKEN_PATH, form)
+        except GatewayError as exc:
+            exc.raw = _token_reply_text(exc.raw)
+            raise
         key = reply.get("APIKey") if isinstance(reply.get("APIKey"), dict) else None
         if status == 401 or str(reply.get("maKetQua")) in ("401", "402", "403"):
             code = reply.get("maKetQua", status)
-            raise GatewayAuthError(f"the gateway refused the account (token code {code})")
+            raise GatewayAuthError(
+                f"the gateway refused the account (token code {code})",
+                status=status,
+                raw=_token_reply_text(_text_of(content)),
+            )
         if str(reply.get("maKetQua")) != "200" or not key or not key.get("access_token"):
-            raise GatewayUnavailable(f"the gateway gave no token (HTTP {status})")
+            raise GatewayUnavailable(
+                f"the gateway gave no token (HTTP {status})",
+                status=status,
+                raw=_token_reply_text(_text_of(content)),
+            )
         return _Token(
             access_token=str(key["access_token"]),
             id_token=str(key.get("id_token", "")),
@@ -223,9 +266,10 @@ class GatewayClient:
         form: dict[str, str],
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict]:
-        """POST form-encoded; return (HTTP status, JSON object). 4xx/5xx bodies may still hold
-        a ``maKetQua`` (formats.md §6.8), so the body is read before the status is judged."""
+    ) -> tuple[int, dict, bytes]:
+        """POST form-encoded; return (HTTP status, JSON object, body). 4xx/5xx bodies may still
+        hold a ``maKetQua`` (formats.md §6.8), so the body is read before the status is judged.
+        A :class:`GatewayError` raised once a reply came carries its status (and body)."""
         deadline = time.monotonic() + self._timeout[0] + self._timeout[1]
         try:
             response = self._session.post(
@@ -240,6 +284,9 @@ class GatewayClient:
             )
             try:
                 content = self._read_body(response, deadline)
+            except GatewayError as exc:
+                exc.status = response.status_code
+                raise
             finally:
                 response.close()
         except requests.exceptions.SSLError:
@@ -258,7 +305,12 @@ class GatewayClient:
             raise GatewayUnavailable(
                 f"request to {self._host} failed: {type(exc).__name__}"
             ) from None
-        return response.status_code, self._json_body(response.status_code, content)
+        try:
+            body = self._json_body(response.status_code, content)
+        except GatewayError as exc:
+            exc.status, exc.raw = response.status_code, _text_of(content)
+            raise
+        return response.status_code, body, content
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         """The whole body by ``deadline``: requests' read timeout bounds each read, not the
@@ -295,3 +347,22 @@ class GatewayClient:
         if body is None or not isinstance(body, dict):
             raise GatewayUnavailable(f"{self._host} answered something that is not JSON")
         return body
+
+
+def _text_of(content: bytes) -> str:
+    """A reply's body as text, for the evidence (bytes that are not UTF-8 replaced)."""
+    return content.decode("utf-8", errors="replace")
+
+
+def _token_reply_text(text: str | None) -> str | None:
+    """A token reply's body for the evidence, without its ``APIKey`` (the token itself)."""
+    if not text:
+        return text
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if isinstance(body, dict) and "APIKey" in body:
+        body["APIKey"] = "<removed>"
+        return json.dumps(body, ensure_ascii=False)
+    return None if "access_token" in text or "id_token" in text else text
