@@ -114,21 +114,35 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from checkin.qr import ScanError, ScanHit, scan_file
+    from checkin.qr import NoDecoder, ScanError, ScanHit, make_decoder, scan_file
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
+    name = args.decoder or _scan_config(args).camera.decoder
+    try:  # before stderr is silenced: a fallback to the other backend is logged there
+        decoder = make_decoder(name)
+    except NoDecoder as exc:  # not bad input, but nothing to fix in the command: exit 1
+        print(f"checkin: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     hits: list[ScanHit] = []
     with _native_stderr_quiet():
         for file in args.files:  # every file read before anything is printed: all or nothing
             try:
-                hits.extend(scan_file(file))
+                hits.extend(scan_file(file, decoder))
             except ScanError as exc:
                 raise UsageError(str(exc)) from None
     for hit in hits:
         _print_scan_hit(args, hit)
     return 0
+
+
+def _scan_config(args: argparse.Namespace) -> Config:
+    """The configuration for ``scan`` (only ``[camera] decoder`` is used: no secrets)."""
+    try:
+        return load_config(args.config, secrets=False)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _print_scan_hit(args: argparse.Namespace, hit: object) -> None:
@@ -169,11 +183,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_intake(args: argparse.Namespace) -> int:
     from checkin.formats import PayloadError
+    from checkin.intake import why_not_admissible
 
     text = _payload_arg(args.payload)
     result = parse_payload(text)
     if isinstance(result, ParseFailure):
         raise UsageError(f"not a patient QR: {result.reason}")
+    missing = why_not_admissible(result)
+    if missing:  # refused before the store is opened: nothing is created or written
+        raise UsageError(f"not a patient QR: {missing}")
     config = _config(args)
     with _open_intake(config, require_gateway=False) as intake:
         try:
@@ -208,13 +226,50 @@ def cmd_visits(args: argparse.Namespace) -> int:
     def human() -> list[str]:
         if not visits:
             return [f"no visits on {day}"]
-        return [
-            f"{v['queue_number']:>4}  {v['status']:<13} {v['decision']['result_code'] or '---'}"
-            f"  {v['patient']['full_name']}"
-            for v in visits
-        ]
+        return [_visit_line(v) for v in visits]
 
     emit(args, visits, human)
+    return 0
+
+
+def _visit_line(v: dict) -> str:
+    return (
+        f"{v['queue_number']:>4}  {v['status']:<13} {v['decision']['result_code'] or '---'}"
+        f"  {v['patient']['full_name']}"
+    )
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    """One visit and every lookup made for it: the bundle sent to BHXH when the gateway was
+    still failing at discharge (formats.md §7, case (b))."""
+    from checkin.model import mask_number
+
+    config = _config(args)
+    with _open_store(config.store_path) as store:
+        try:
+            visit = store.visit(args.visit_id).to_json()
+        except KeyError:
+            raise UsageError(f"no visit {args.visit_id}") from None
+        attempts = store.lookup_attempts(args.visit_id)
+    for attempt in attempts:  # the officer's citizen ID stays in the store
+        attempt["officer_id"] = mask_number(attempt["officer_id"])
+    data = {"visit": visit, "attempts": attempts}
+
+    def human() -> list[str]:
+        lines = [f"visit {visit['visit_id']} on {visit['visit_date']}", _visit_line(visit)]
+        if not attempts:
+            lines.append("no lookup recorded for this visit")
+        for a in attempts:
+            http = f"HTTP {a['http_status']}" if a["http_status"] else "no reply"
+            http = http if a["sent"] else "not sent"
+            outcome = a["error"] or "answered"
+            lines.append(
+                f"{a['at']}  {http:<8}  {a['result_code'] or '---'}  {a['number']}"
+                f"  {outcome}  (officer {a['officer_name']})"
+            )
+        return lines
+
+    emit(args, data, human)
     return 0
 
 
@@ -420,6 +475,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("payload")
     p = add("scan", cmd_scan, "find and decode QR codes in image and video files")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--decoder",
+        choices=("zxing", "zbar"),
+        help="QR decoder (default: [camera] decoder, else zxing; the other if it is missing)",
+    )
     p = add("check", cmd_check, "eligibility through the gateway, the local cache as fallback")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--card", help="15-character card code or 10-digit BHXH number")
@@ -431,6 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("visits", cmd_visits, "the visits registered that day")
     p.add_argument("--date", help="YYYY-MM-DD (default today)")
     add("sync", cmd_sync, "re-check the unverified visits the outbox holds")
+    p = add("evidence", cmd_evidence, "one visit and every lookup made for it, in time order")
+    p.add_argument("visit_id", type=int, metavar="VISIT_ID")
     p = add("purge", cmd_purge, "remove cached answers older than the retention (audit stays)")
     p.add_argument("--days", type=int, help="retention in days (default: store.retention_days)")
     p = add("sandbox", cmd_sandbox, "run the bundled insurance gateway simulator")

@@ -394,6 +394,20 @@ class CameraConfig:
         minimum=1,
         maximum=60,
     )
+    decoder: str = setting(  # checkin.qr.DECODERS; the other one is used if this cannot load
+        "zxing",
+        label=Phrase("QR decoder", "Bộ giải mã QR"),
+        help=Phrase(
+            "zxing-cpp reads more codes; ZBar is the fallback (used anyway if zxing-cpp is"
+            " missing)",
+            "zxing-cpp đọc được nhiều mã hơn; ZBar là phương án dự phòng (tự dùng khi máy"
+            " không có zxing-cpp)",
+        ),
+        choices=(
+            ("zxing", Phrase("zxing-cpp (recommended)", "zxing-cpp (khuyên dùng)")),
+            ("zbar", Phrase("ZBar (fallback)", "ZBar (dự phòng)")),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -683,9 +697,18 @@ def _section(name: str, cls: type, values: object) -> object:
         if key not in declared:
             raise ConfigError(f"unknown key {name}.{key}", key=f"{name}.{key}")
         if not _type_ok(value, declared[key]):
-            problem = Problem(f"{name}.{key}", _TYPE_PHRASES[declared[key]], {"value": value})
+            secret = any(s.meta.secret for s in SETTINGS if s.key == f"{name}.{key}")
+            shown = _Hidden() if secret else value  # a password never reaches a message
+            problem = Problem(f"{name}.{key}", _TYPE_PHRASES[declared[key]], {"value": shown})
             raise ConfigError(problem.message, key=problem.key)
     return cls(**{k: (float(v) if declared[k] == "float" else v) for k, v in values.items()})
+
+
+class _Hidden:
+    """Stands for a secret value in a message: ``{value!r}`` shows ``<hidden>``."""
+
+    def __repr__(self) -> str:
+        return "<hidden>"
 
 
 def _type_ok(value: object, expected: str) -> bool:

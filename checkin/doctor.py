@@ -495,7 +495,7 @@ def run_checks(
     jobs = [
         _Job(
             "camera",
-            lambda: check_camera(usable, min(3.0, budget)),
+            lambda: with_decoder(check_camera(usable, min(3.0, budget)), usable),
             min(3.0, budget),
             T.CAMERA_TIMEOUT_FIX,
         ),
@@ -677,6 +677,28 @@ def check_camera(config: Config, limit_s: float = 3.0) -> Check:
     if not width:
         return _check("camera", False, T.CAMERA_NO_FRAME, T.CAMERA_FIX_FILE, camera=shown)
     return _check("camera", True, T.CAMERA_OK, camera=shown, width=width, height=height)
+
+
+def decoder_detail(config: Config) -> str:
+    """Which QR decoder the camera will use (``[camera] decoder``, or the fallback)."""
+    from checkin.qr import available_decoders
+
+    status = available_decoders()
+    wanted = config.camera.decoder
+    usable = [name for name, why in status.items() if why is None]
+    if not usable:
+        return "no QR decoder: install zxing-cpp or pyzbar (with libzbar0)"
+    if wanted in usable:
+        return f"QR decoder: {wanted}"
+    return f"QR decoder: {usable[0]} ({wanted} is not available: {status.get(wanted)})"
+
+
+def with_decoder(check: Check, config: Config) -> Check:
+    """The camera check with :func:`decoder_detail` added to its detail."""
+    from dataclasses import replace
+
+    detail = "; ".join(part for part in (check.detail, decoder_detail(config)) if part)
+    return replace(check, detail=detail)
 
 
 # -- PC/SC -----------------------------------------------------------------------------------

@@ -6,14 +6,17 @@ UTF-8 without an ECI header and ZBar's own text conversion guesses Shift-JIS for
 
 zxing-cpp is the default backend (fastest, best hit rate), with retries of our own where it
 locates a symbol but cannot read it (``ZxingDecoder``); ZBar is a fallback used in binary mode
-through pyzbar's ctypes bindings. ``benchmarks/qr_decode.py`` compares them on the seeded hard
-set of ``fixtures/generate.py``.
+through pyzbar's ctypes bindings. ZBar can be chosen (``[camera] decoder``, ``checkin scan
+--decoder zbar``), and :func:`make_decoder` falls back to whichever backend loads when the one
+asked for does not. ``benchmarks/qr_decode.py`` compares them on the seeded hard set of
+``fixtures/generate.py``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
+import logging
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,14 +28,25 @@ import numpy as np
 
 Point = tuple[int, int]
 
-DECODERS = ("zxing", "zbar")
+log = logging.getLogger(__name__)
 
-# Files with these suffixes are read as one still image; anything else goes to VideoCapture.
+DECODERS = ("zxing", "zbar")
+DEFAULT_DECODER = "zxing"
+
+# A file is read as a still image when OpenCV's image readers decode it (whatever its name),
+# else as a video. Files with these suffixes are always tried as images, and when neither
+# reader can use them the error says "not an image"; other files bigger than IMAGE_MAX_BYTES
+# go straight to VideoCapture (a long video is not read into memory just to be refused).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm"})
+IMAGE_MAX_BYTES = 64 * 1024 * 1024
 
 
 class DecoderUnavailable(RuntimeError):
     """The library a decoder backend needs is not installed or cannot be loaded."""
+
+
+class NoDecoder(DecoderUnavailable):
+    """Neither backend can be loaded: nothing can decode a QR code on this machine."""
 
 
 class ScanError(Exception):
@@ -424,14 +438,32 @@ _BACKENDS: dict[str, type[ZxingDecoder] | type[ZbarDecoder]] = {
 }
 
 
-def make_decoder(name: str = "zxing") -> QrDecoder:
-    """Build a decoder by name; DecoderUnavailable when its library is missing."""
-    try:
-        backend = _BACKENDS[name]
-    except KeyError:
+def make_decoder(name: str = DEFAULT_DECODER, *, fallback: bool = True) -> QrDecoder:
+    """Build the decoder called ``name`` (ValueError for an unknown name).
+
+    When its library cannot be loaded, the other backend is used instead, with one warning in
+    the log (``fallback=False``: DecoderUnavailable instead). :class:`NoDecoder` when neither
+    loads; its message says what to install.
+    """
+    if name not in _BACKENDS:
         choices = ", ".join(DECODERS)
-        raise ValueError(f"unknown QR decoder {name!r}; choose from {choices}") from None
-    return backend()
+        raise ValueError(f"unknown QR decoder {name!r}; choose from {choices}")
+    try:
+        return _BACKENDS[name]()
+    except DecoderUnavailable as exc:
+        if not fallback:
+            raise
+        wanted = exc
+    other = next(n for n in DECODERS if n != name)
+    try:
+        decoder = _BACKENDS[other]()
+    except DecoderUnavailable as exc:
+        raise NoDecoder(
+            f"no QR decoder: install zxing-cpp or pyzbar (with libzbar0) ({name}: {wanted};"
+            f" {other}: {exc})"
+        ) from None
+    log.warning("QR decoder %s is not available (%s); using %s instead", name, wanted, other)
+    return decoder
 
 
 def available_decoders() -> dict[str, str | None]:
@@ -439,7 +471,7 @@ def available_decoders() -> dict[str, str | None]:
     status: dict[str, str | None] = {}
     for name in DECODERS:
         try:
-            make_decoder(name)
+            make_decoder(name, fallback=False)
             status[name] = None
         except DecoderUnavailable as exc:
             status[name] = str(exc)
@@ -454,33 +486,59 @@ def scan_file(path: str | Path, decoder: QrDecoder | None = None) -> Iterator[Sc
 
     An image gives one hit per distinct payload in it (``frame`` None). A video gives one hit
     per distinct payload over the whole file, at the first frame (0-based) where it was seen.
-    Each frame is decoded exactly once.
+    Each frame is decoded exactly once. Which of the two a file is goes by its content, not its
+    name: whatever OpenCV's image readers decode is an image (``scan.bak``, ``photo.jfif``, a
+    file with no suffix), anything else is tried as a video (see IMAGE_SUFFIXES).
     """
     file = Path(path)
     if not file.is_file():
         raise ScanError(f"{path}: no such file")
     decoder = decoder or make_decoder()
-    if file.suffix.lower() in IMAGE_SUFFIXES:
-        yield from _scan_image(file, str(path), decoder)
-    else:
+    named_image = file.suffix.lower() in IMAGE_SUFFIXES
+    image = None
+    if named_image or _size(file) <= IMAGE_MAX_BYTES:
+        image = _try_image(file)
+    if image is not None:
+        yield from _scan_image(image, str(path), decoder)
+        return
+    try:
         yield from _scan_video(file, str(path), decoder)
+    except ScanError:
+        if named_image:  # a .png that is not one: say so, not that it is no video
+            raise ScanError(_NOT_AN_IMAGE.format(file=file)) from None
+        raise
+
+
+_NOT_AN_IMAGE = "{file}: not an image OpenCV can decode (empty, corrupt or unknown)"
 
 
 def read_image(file: Path) -> np.ndarray:
     """The image as 8-bit gray. Reads bytes first: cv2.imread fails on non-ASCII Windows paths."""
+    image = _try_image(file)
+    if image is None:
+        raise ScanError(_NOT_AN_IMAGE.format(file=file))
+    return image
+
+
+def _try_image(file: Path) -> np.ndarray | None:
+    """The file as an 8-bit gray image, or None when OpenCV's image readers cannot decode it."""
     try:
         data = np.fromfile(file, dtype=np.uint8)
     except OSError as exc:
         raise ScanError(f"{file}: cannot read ({exc.strerror or exc})") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
-    if image is None:
-        raise ScanError(f"{file}: not an image OpenCV can decode (empty, corrupt or unknown)")
-    return image
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
 
 
-def _scan_image(file: Path, label: str, decoder: QrDecoder) -> Iterator[ScanHit]:
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError as exc:
+        raise ScanError(f"{file}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _scan_image(image: np.ndarray, label: str, decoder: QrDecoder) -> Iterator[ScanHit]:
     seen: set[bytes] = set()
-    for found in decoder.decode(read_image(file)):
+    for found in decoder.decode(image):
         if found.raw not in seen:
             seen.add(found.raw)
             yield ScanHit(file=label, frame=None, payload=found.text, raw=found.raw)

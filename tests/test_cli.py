@@ -212,6 +212,24 @@ def test_intake_of_garbage_writes_nothing(desk_config):
     assert visits == []
 
 
+def test_intake_of_a_number_alone_creates_no_store(tmp_path):
+    """Exit 2 writes nothing anywhere: not even an empty store in a new folder."""
+    config = tmp_path / "c.toml"
+    store = tmp_path / "new" / "n.db"
+    config.write_text(f'[store]\npath = "{store}"\n', encoding="utf-8")
+    result = run("--config", str(config), "intake", "DN4010123456789")
+    assert result.returncode == 2 and "a number alone" in result.stderr
+    assert not store.parent.exists()
+
+
+def test_a_password_of_the_wrong_type_is_not_printed(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[gateway]\npassword = 98765432123\n", encoding="utf-8")
+    result = run("--config", str(config), "visits")
+    assert result.returncode == 2 and "gateway.password must be text" in result.stderr
+    assert "98765432123" not in result.stderr + result.stdout
+
+
 def test_bad_config_is_exit_2(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[gateway]\nurl = "ftp://x"\n', encoding="utf-8")

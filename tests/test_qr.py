@@ -153,14 +153,14 @@ def test_factory_names() -> None:
 def test_missing_pyzbar_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyzbar.wrapper", None)  # import now raises ImportError
     with pytest.raises(DecoderUnavailable, match="ZBar is not available"):
-        make_decoder("zbar")
+        make_decoder("zbar", fallback=False)
     assert qr.available_decoders()["zbar"]
 
 
 def test_missing_zxing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "zxingcpp", None)
     with pytest.raises(DecoderUnavailable, match="zxing-cpp"):
-        make_decoder("zxing")
+        make_decoder("zxing", fallback=False)
 
 
 # --- scan_file: images -------------------------------------------------------------------

@@ -269,6 +269,11 @@ def _decode_fps(config: Config | None, cameras: list[Camera]) -> float | None:
     return float(getattr(camera, "decode_fps", 10.0))
 
 
+def _decoder_name(config: Config | None) -> str:
+    """``[camera] decoder``: which QR decoder the camera uses (zxing unless set)."""
+    return str(getattr(_section(config, "camera"), "decoder", "zxing"))
+
+
 def open_window(
     session: Session,
     cameras: list[Camera] | Camera | None,
@@ -288,7 +293,10 @@ def open_window(
     if cameras:
         cameras = [cameras] if isinstance(cameras, Camera) else list(cameras)
         worker = CameraWorker(
-            cameras, hold_off_s=hold_off, decode_fps=_decode_fps(session.config, cameras)
+            cameras,
+            decoder_name=_decoder_name(session.config),
+            hold_off_s=hold_off,
+            decode_fps=_decode_fps(session.config, cameras),
         )
     window = DeskWindow(
         session.intake,

@@ -293,10 +293,13 @@ class CameraPreview(QThread):
     failed = Signal(str)
     result = Signal(float, str)
 
-    def __init__(self, source: str, duration_s: float | None = None) -> None:
+    def __init__(
+        self, source: str, duration_s: float | None = None, decoder: str = "zxing"
+    ) -> None:
         super().__init__()
         self.source = source
         self.duration_s = duration_s
+        self.decoder = decoder  # a checkin.qr.DECODERS name (the other one if it cannot load)
         self._stopping = False
         self._camera = None
 
@@ -324,7 +327,7 @@ class CameraPreview(QThread):
             self.failed.emit(str(exc))
             return
         self._camera = camera
-        decoder = _decoder()
+        decoder = _decoder(self.decoder)
         started = last_preview = last_stats = time.monotonic()
         frames, window_frames, decoded, fps = 0, 0, "", 0.0
         try:
@@ -356,11 +359,11 @@ class CameraPreview(QThread):
         self.result.emit(fps, decoded)
 
 
-def _decoder() -> Any:
+def _decoder(name: str = "zxing") -> Any:
     try:
         from checkin.qr import make_decoder
 
-        return make_decoder("zxing")
+        return make_decoder(name)
     except Exception:
         return None
 
@@ -788,6 +791,7 @@ class SettingsDialog(QDialog):
         self.find_cameras.clicked.connect(self._list_devices)
         source.extra.addWidget(self.find_cameras)
         self._editor("camera.decode_fps", form, mn)
+        self._editor("camera.decoder", form, mn)
         self.preview = QLabel(tr("Chưa xem trước"))
         self.preview.setAlignment(Qt.AlignCenter)
         self.preview.setMinimumSize(480, 300)
@@ -1302,7 +1306,7 @@ class SettingsDialog(QDialog):
             self._result(self.camera_result, False, message)
             self.camera_tested.emit(False, message)
             return False
-        preview = CameraPreview(source, duration_s)
+        preview = CameraPreview(source, duration_s, self.editors["camera.decoder"].value())
         preview.frame.connect(self._show_frame)
         preview.stats.connect(self._show_stats)
         preview.failed.connect(self._camera_failed)

@@ -21,7 +21,7 @@ from checkin.duplicates import possible_duplicates
 from checkin.formats import PayloadError
 from checkin.intake import Intake, IntakeResult
 from checkin.model import Identity
-from checkin.qr import QrDecoder, make_decoder
+from checkin.qr import DEFAULT_DECODER, QrDecoder, make_decoder
 from checkin.store import Visit
 from drivers.camera import Camera
 from drivers.camera_feed import FAILED, LOST, RUNNING, WAITING, CameraFeed, FeedStats, Scan
@@ -56,6 +56,9 @@ class CameraWorker(QThread):
     for the status bar) and ``ended`` (every camera has ended, or the worker was stopped). When
     the cameras end, the preview goes back to the frame of the last accepted scan, so the desk
     still sees it. :meth:`stats` gives frames/s and decode times, from any thread.
+
+    ``decoder``: the QR decoder to use; None makes ``decoder_name`` (``[camera] decoder``) when
+    the thread starts, or the other backend when that one cannot load (``make_decoder``).
     """
 
     frame = Signal(QImage)
@@ -70,6 +73,7 @@ class CameraWorker(QThread):
         cameras: Camera | Sequence[Camera],
         *,
         decoder: QrDecoder | None = None,
+        decoder_name: str = DEFAULT_DECODER,
         hold_off_s: float = DEFAULT_HOLD_OFF_S,
         confirm_frames: int = 2,
         preview_fps: float = DEFAULT_PREVIEW_FPS,
@@ -91,6 +95,7 @@ class CameraWorker(QThread):
             on_scan=self._on_scan,
             on_status=self._on_status,
         )
+        self.decoder_name = decoder_name  # made on the thread when no decoder was given
         self._last_scan_image: QImage | None = None
         self._lost = False  # the current camera was reported lost and has not come back yet
 
@@ -118,7 +123,7 @@ class CameraWorker(QThread):
     def run(self) -> None:
         if self.feed.decoder is None:
             try:
-                self.feed.decoder = make_decoder("zxing")
+                self.feed.decoder = make_decoder(self.decoder_name)
             except Exception as exc:
                 log.exception("no QR decoder")
                 self.error.emit(text.camera_error(exc))
