@@ -171,7 +171,18 @@ def test_pace_read_through_pcscd(vcard):
     assert data["apdus"] == 11  # extended length: every file in one command
 
 
+def test_mrz_read_through_pcscd_uses_pace_with_the_mrz(vcard):
+    vcard.card.bac_enabled = False  # the audit's card: PACE, no BAC
+    result = _read(mrz=MRZ_KEY)
+    assert result.access == "PACE"
+    assert result.to_json()["mrz"][2] == "NGUYEN<<THI<MAI<ANH<<<<<<<<<<<"
+    assert result.passive_auth.hashes_ok is True
+    mse = [apdu for apdu, _ in vcard.card.log if apdu[1] == 0x22]
+    assert mse and bytes.fromhex("830101") in mse[-1]  # password reference 01 = MRZ
+
+
 def test_bac_read_through_pcscd(vcard):
+    vcard.card.pace_enabled = False  # EF.CardAccess offers PACE, MSE:SET AT answers 6D00
     result = _read(mrz=MRZ_KEY)
     assert result.access == "BAC"
     assert result.to_json()["mrz"][2] == "NGUYEN<<THI<MAI<ANH<<<<<<<<<<<"
@@ -196,7 +207,7 @@ def test_short_apdus_through_pcscd_use_the_fewest_commands(vcard):
 def test_wrong_can_then_the_reader_is_usable_again(vcard):
     with pytest.raises(WrongAccessKey, match="CAN"):
         _read(can="999999")
-    with pytest.raises(WrongAccessKey, match="BAC"):
+    with pytest.raises(WrongAccessKey, match="document number, birth date or expiry date"):
         _read(mrz="185012345,850315,350315")
     assert _read(can=PERSON.can, want_photo=False).access == "PACE"
 
@@ -360,6 +371,9 @@ def test_cli_read_card_json(vcard, tmp_path):
         (("--can", "999999"), 2, "refused the CAN"),
         (("--can", "12"), 2, "6 digits"),
         (("--mrz", "185012345,850315"), 2, "DOCNO,YYMMDD,YYMMDD"),
+        (("--mrz", "185012345,851315,450315"), 2, "date of birth 851315 is not a real date"),
+        (("--mrz", "185012345,850315,450431"), 2, "date of expiry 450431 is not a real date"),
+        (("--mrz", "1850.2345,850315,450315"), 2, "document number has characters"),
         (("--reader", "No Such Reader", "--can", "012345"), 2, "not connected"),
     ],
 )
@@ -373,6 +387,90 @@ def test_cli_bad_input_is_one_line_exit_2(vcard, tmp_path, args, code, message):
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_cli_bad_mrz_date_never_reaches_the_card(vcard, tmp_path):
+    config = tmp_path / "checkin.toml"
+    config.write_text("", encoding="utf-8")
+    before = vcard.card.commands
+    done = _cli("--reader", READER, "--mrz", "185012345,851315,450315", config=config)
+    assert done.returncode == 2 and "month 13" in done.stderr
+    assert vcard.card.commands == before
+
+
+def test_cli_mrz_on_a_card_without_bac_reads_by_pace(vcard, tmp_path):
+    config = tmp_path / "checkin.toml"
+    config.write_text("", encoding="utf-8")
+    vcard.card.bac_enabled = False
+    done = _cli("--reader", READER, "--mrz", MRZ_KEY, "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["access"] == "PACE"
+
+
+@pytest.mark.parametrize(
+    ("pace", "bac", "args", "message"),
+    [
+        (False, True, ("--can", PERSON.can), "does not offer PACE"),
+        (False, False, ("--mrz", MRZ_KEY), "does not offer BAC"),
+    ],
+)
+def test_cli_card_without_the_access_method_is_a_hint_exit_2(
+    vcard, tmp_path, pace, bac, args, message
+):
+    config = tmp_path / "checkin.toml"
+    config.write_text("", encoding="utf-8")
+    vcard.card.pace_enabled, vcard.card.bac_enabled = pace, bac
+    done = _cli("--reader", READER, *args, config=config)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    hint = "--mrz or --qr (BAC)" if "PACE" in message else "--can or --qr (PACE)"
+    assert hint in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+
+
+def test_cli_damaged_card_access(vcard, tmp_path):
+    config = tmp_path / "checkin.toml"
+    config.write_text("", encoding="utf-8")
+    vcard.card.faults.replace["EF.CardAccess"] = bytes.fromhex("3103020100")
+    done = _cli("--reader", READER, "--can", PERSON.can, config=config)
+    assert done.returncode == 2
+    assert "(EF.CardAccess) is damaged: try --mrz or --qr (BAC)" in done.stderr
+    assert "SEQUENCE" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    fallback = _cli("--reader", READER, "--qr", QR, "--json", config=config)
+    assert fallback.returncode == 0, fallback.stderr
+    assert json.loads(fallback.stdout)["access"] == "BAC"
+
+
+def test_cli_empty_csca_dir_is_unverified_not_untrusted(vcard, tmp_path):
+    csca = tmp_path / "csca"
+    csca.mkdir()
+    config = tmp_path / "checkin.toml"
+    config.write_text(f'[chip]\ncsca_dir = "{csca}"\n', encoding="utf-8")
+    done = _cli("--reader", READER, "--can", PERSON.can, "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["passive_auth"]["trusted"] is None
+    human = _cli("--reader", READER, "--can", PERSON.can, config=config)
+    assert human.returncode == 0, human.stderr
+    assert f"no trusted certificates found in {csca}" in human.stdout
+    assert "NOT from a trusted CSCA" not in human.stdout
+
+
+def test_cli_no_expiry_card(vcard, tmp_path):
+    config = tmp_path / "checkin.toml"
+    config.write_text("", encoding="utf-8")
+    person = dataclasses.replace(PERSON, expiry_date="Không thời hạn", mrz_expiry="991231")
+    real, vcard.card = vcard.card, Card(person, pki=vcard.card.pki)
+    try:
+        done = _cli("--reader", READER, "--can", person.can, "--json", config=config)
+        human = _cli("--reader", READER, "--can", person.can, config=config)
+    finally:
+        vcard.card = real
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert tuple(data) == READ_CARD_KEYS
+    assert (data["expiry_date"], data["expiry_text"]) == (None, "Không thời hạn")
+    assert human.returncode == 0, human.stderr
+    assert "expires: no expiry (Không thời hạn)" in human.stdout
 
 
 def test_cli_photo_that_cannot_be_written_is_one_line_exit_2(vcard, tmp_path):

@@ -4,16 +4,20 @@ from the QR, and whole reads against the emulated card driven in-process."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import unicodedata
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checkin.chip import bac, datagroups, files, pace, tlv
+from checkin.chip import bac, crypto, datagroups, files, pace, tlv
 from checkin.chip.apdu import Command, Response
 from checkin.chip.errors import (
+    AccessNotSupported,
     CardRemoved,
     ChipError,
     SecureMessagingError,
@@ -283,6 +287,17 @@ def test_access_keys_validation():
         access_keys(mrz="185012345,850315")
     with pytest.raises(ValueError, match="YYMMDD"):
         access_keys(mrz="185012345,85-03-15,450315")
+    with pytest.raises(ValueError, match=r"date of birth 851315 is not a real date \(month 13\)"):
+        access_keys(mrz="185012345,851315,450315")
+    with pytest.raises(ValueError, match=r"date of expiry 450230 .*day 30 of month 02"):
+        access_keys(mrz="185012345,850315,450230")
+    with pytest.raises(ValueError, match="day 00"):
+        access_keys(mrz="185012345,850300,450315")
+    with pytest.raises(ValueError, match=r"document number has characters .*'-'"):
+        access_keys(mrz="18501-345,850315,450315")
+    with pytest.raises(ValueError, match="1 to 9 characters"):
+        access_keys(mrz="1850123456,850315,450315")
+    assert access_keys(mrz="185012345,960229,450229").bac[0].date_of_expiry == "450229"
     with pytest.raises(ValueError, match="not a CCCD"):
         access_keys(qr="hello")
     with pytest.raises(ValueError, match="give a CAN"):
@@ -343,9 +358,14 @@ def test_minimum_commands_short_apdus(pki):
     chunk = 223  # AES secure messaging, short APDUs (chip.md §4.3)
     minimum = 7 + sum(-(-size // chunk) for size in sizes.values())
     assert result.apdus == minimum
-    card_bac = Card(pki=pki, extended=False)
+    result = read_card(Card(pki=pki, extended=False), mrz=MRZ_KEY)  # PACE with the MRZ
+    assert result.access == "PACE"
+    assert result.apdus == 7 + sum(-(-len(d) // chunk) for d in result.files.values())
+    card_bac = Card(pki=pki, extended=False, pace_enabled=False)
+    del card_bac.files["EF.CardAccess"]  # a BAC-only card: one READ BINARY finds no PACE
     result = read_card(card_bac, mrz=MRZ_KEY)
-    assert result.apdus == 3 + sum(-(-len(d) // 231) for d in result.files.values())
+    assert result.access == "BAC"
+    assert result.apdus == 1 + 3 + sum(-(-len(d) // 231) for d in result.files.values())
 
 
 def test_extended_length_reads_each_file_in_one_command(card):
@@ -357,16 +377,107 @@ def test_wrong_can_and_wrong_mrz(card):
     with pytest.raises(WrongAccessKey, match="CAN"):
         read_card(card, can="999999")
     card.reset()  # each read is a fresh connection (PcscTransport resets the card on close)
+    with pytest.raises(WrongAccessKey, match="MRZ key"):
+        read_card(card, mrz="185012345,850315,440315")  # refused by PACE, not tried by BAC
+    assert not any(apdu[1] == 0x84 for apdu, _ in card.log)  # no GET CHALLENGE
+    card.reset()
+    card.pace_enabled = False
     with pytest.raises(WrongAccessKey, match="BAC key"):
         read_card(card, mrz="185012345,850315,440315")
+    card.pace_enabled = True
     card.reset()
     assert read_card(card, can=PERSON.can).access == "PACE"  # the card is usable again
 
 
-def test_wrong_can_falls_back_to_bac_when_keys_are_given(card):
+def _pace_passwords(card: Card) -> list[int]:
+    """The PACE password references of the MSE:SET AT commands the card saw (1 MRZ, 2 CAN)."""
+    refs = []
+    for apdu, _ in card.log:
+        if apdu[1] == 0x22:
+            items = {i.tag: i.value for i in tlv.parse_all(Command.decode(apdu).data)}
+            refs.append(items[0x83][0])
+    return refs
+
+
+def test_wrong_can_falls_back_to_the_mrz_key_when_keys_are_given(card, pki):
     keys = access_keys(can="999999", mrz=MRZ_KEY)
     result = read_card(card, can=keys.can, mrz=keys.bac[0])
-    assert result.access == "BAC"
+    assert result.access == "PACE" and _pace_passwords(card) == [2, 1]
+    no_pace = Card(pki=pki, pace_enabled=False)
+    assert read_card(no_pace, can=keys.can, mrz=keys.bac[0]).access == "BAC"
+
+
+def test_mrz_opens_a_card_without_bac_by_pace(pki):
+    card = Card(pki=pki, bac_enabled=False)
+    result = read_card(card, mrz=MRZ_KEY)
+    assert result.access == "PACE" and result.citizen_id == "001185012345"
+    assert _pace_passwords(card) == [1]
+    assert result.passive_auth.hashes_ok is True
+    card.reset()
+    assert read_card(card, qr=QR, want_photo=False).access == "PACE"  # the CAN, first
+    assert _pace_passwords(card)[-1] == 2
+
+
+def test_pace_with_the_mrz_matches_bac_seed_derivation():
+    key = bac.BacKey.parse(MRZ_KEY)
+    assert key.pace_secret[:16] == key.seed  # both SHA-1(MRZ_information) (ICAO 9303-11)
+    k_pi = pace.password_key(key.pace_secret, crypto.AES, 128)
+    assert k_pi == hashlib.sha1(key.pace_secret + H("00000003")).digest()[:16]
+
+
+def test_a_dropped_session_reopens_with_the_mrz_key_by_pace(pki):
+    from checkin.chip.channel import Channel
+    from checkin.chip.reader import _Session
+
+    card = Card(pki=pki, bac_enabled=False)
+    channel = Channel(card)
+    session = _Session(channel, access_keys(mrz=MRZ_KEY), os.urandom)
+    assert session.authenticate() == "PACE"
+    card.session = None  # the card forgets the secure channel
+    channel.sm.open = False
+    session.ensure()
+    assert channel.sm.open and files.read_file(channel, files.DG1)
+    assert _pace_passwords(card) == [1, 1]
+
+
+def test_can_on_a_card_without_pace_says_use_the_mrz(pki):
+    refused = Card(pki=pki, pace_enabled=False)  # EF.CardAccess offers PACE, MSE:SET AT 6D00
+    with pytest.raises(AccessNotSupported, match=r"does not offer PACE.*--mrz or --qr \(BAC\)"):
+        read_card(refused, can=PERSON.can)
+    absent = Card(pki=pki, pace_enabled=False)
+    del absent.files["EF.CardAccess"]
+    with pytest.raises(AccessNotSupported, match=r"does not offer PACE: read it with --mrz"):
+        read_card(absent, can=PERSON.can)
+
+
+def test_mrz_on_a_card_without_bac_or_pace_says_use_the_can(pki):
+    card = Card(pki=pki, pace_enabled=False, bac_enabled=False)
+    with pytest.raises(AccessNotSupported, match=r"does not offer BAC.*--can or --qr \(PACE\)"):
+        read_card(card, mrz=MRZ_KEY)
+
+
+def test_damaged_card_access(pki):
+    card = Card(pki=pki)
+    card.faults.replace["EF.CardAccess"] = H("3103020100")
+    with pytest.raises(AccessNotSupported, match=r"EF\.CardAccess\) is damaged: try --mrz or --qr"):
+        read_card(card, can=PERSON.can)
+    card.reset()
+    assert read_card(card, qr=QR, want_photo=False).access == "BAC"  # the CAN cannot be used
+    card.reset()
+    assert read_card(card, mrz=MRZ_KEY, want_photo=False).access == "BAC"
+    card.reset()
+    card.faults.replace["EF.CardAccess"] = H("FFFF")  # not even a TLV header
+    with pytest.raises(AccessNotSupported, match="damaged"):
+        read_card(card, can=PERSON.can)
+
+
+def test_no_expiry_card_gives_the_cards_words(pki):
+    person = dataclasses.replace(PERSON, expiry_date="Không thời hạn", mrz_expiry="991231")
+    result = read_card(Card(person, pki=pki), can=person.can, want_photo=False)
+    data = result.to_json()
+    assert data["expiry_date"] is None and data["expiry_text"] == "Không thời hạn"
+    normal = read_card(Card(pki=pki), can=PERSON.can, want_photo=False).to_json()
+    assert (normal["expiry_date"], normal["expiry_text"]) == ("2045-03-15", None)
 
 
 def test_protected_files_need_authentication(card):
@@ -388,8 +499,6 @@ def test_failed_response_mac_is_secure_messaging_error(card):
 
 
 def test_card_rejecting_our_mac_is_secure_messaging_error(card):
-    import os
-
     from checkin.chip.channel import Channel
     from checkin.chip.reader import _Session
 
@@ -466,6 +575,27 @@ def test_passive_auth_untrusted_with_another_csca(tmp_path, card):
     result = read_card(card, can=PERSON.can, csca_dir=tmp_path)
     assert result.passive_auth.trusted is False
     assert "NOT from a trusted CSCA" in result.passive_auth.summary
+
+
+def test_passive_auth_with_no_usable_csca_certificate_is_unverified(tmp_path, pki, monkeypatch):
+    (tmp_path / "README.txt").write_text("put the CSCA certificates here", encoding="utf-8")
+    (tmp_path / "broken.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64\n")
+    result = read_card(Card(pki=pki), can=PERSON.can, want_photo=False, csca_dir=tmp_path)
+    assert result.passive_auth.to_json() == {
+        "hashes_ok": True,
+        "signature_ok": True,
+        "trusted": None,  # nothing to trust: unverified, not a suspect card
+    }
+    assert "NOT" not in result.passive_auth.summary
+    assert f"no trusted certificates found in {tmp_path}" in " ".join(result.warnings)
+
+    def unreadable(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "iterdir", unreadable)
+    result = read_card(Card(pki=pki), can=PERSON.can, want_photo=False, csca_dir=tmp_path)
+    assert result.passive_auth.trusted is None
+    assert any("no trusted certificates found" in w for w in result.warnings)
 
 
 def test_passive_auth_detects_a_changed_data_group(card):

@@ -15,6 +15,7 @@ from typing import Any
 # ``checkin`` command would otherwise pay for at start-up.
 _EXPORTS = {
     "AccessDenied": "checkin.chip.errors",
+    "AccessNotSupported": "checkin.chip.errors",
     "BacKey": "checkin.chip.bac",
     "CardRead": "checkin.chip.reader",
     "CardRemoved": "checkin.chip.errors",
@@ -44,6 +45,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AccessDenied",
+    "AccessNotSupported",
     "BacKey",
     "CardRead",
     "CardRemoved",

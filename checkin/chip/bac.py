@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 
 from checkin.chip import crypto
 from checkin.chip.apdu import SW_AUTH_FAILED, SW_OK, Command, sw_text
-from checkin.chip.errors import ChipError, SecureMessagingError, WrongAccessKey
+from checkin.chip.errors import (
+    AccessNotSupported,
+    ChipError,
+    SecureMessagingError,
+    WrongAccessKey,
+)
 from checkin.chip.sm import SecureMessaging
 from checkin.model import mask_number
 
@@ -43,6 +48,18 @@ def _char_value(ch: str) -> int:
     raise ValueError(f"character {ch!r} is not allowed in an MRZ")
 
 
+def _date_problem(yymmdd: str) -> str | None:
+    """Why six digits are not a real YYMMDD date, or None. 29 February passes in any year:
+    a CCCD of a leap-day birth may carry it in a common year (chip.md §2.6)."""
+    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+    if not 1 <= month <= 12:
+        return f"month {month:02d}"
+    longest = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    if not 1 <= day <= longest:
+        return f"day {day:02d} of month {month:02d}"
+    return None
+
+
 def check_digit(text: str) -> str:
     """ICAO 9303-3 check digit (weights 7, 3, 1; A=10 … Z=35, '<'=0)."""
     total = sum(_char_value(ch) * _WEIGHTS[i % 3] for i, ch in enumerate(text))
@@ -58,11 +75,25 @@ class BacKey:
     date_of_expiry: str
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"[0-9A-Z<]{1,9}", self.document_number):
-            raise ValueError("document number must be up to 9 characters 0-9, A-Z or '<'")
+        number = self.document_number
+        bad = sorted({ch for ch in number if not re.fullmatch(r"[0-9A-Z<]", ch)})
+        if bad:
+            shown = " ".join(repr(ch) for ch in bad)
+            raise ValueError(
+                f"the document number has characters an MRZ cannot hold ({shown}): use 0-9,"
+                " A-Z or '<'"
+            )
+        if not 1 <= len(number) <= 9:
+            raise ValueError(
+                f"the document number must be 1 to 9 characters (it has {len(number)}); for a"
+                " CCCD it is the last 9 digits of the 12-digit ID"
+            )
         for label, value in (("birth", self.date_of_birth), ("expiry", self.date_of_expiry)):
             if not re.fullmatch(r"\d{6}", value):
                 raise ValueError(f"date of {label} must be YYMMDD, got {value!r}")
+            problem = _date_problem(value)
+            if problem:
+                raise ValueError(f"date of {label} {value} is not a real date ({problem})")
 
     @classmethod
     def parse(cls, text: str) -> BacKey:
@@ -147,9 +178,14 @@ def perform_bac(channel: Channel, key: BacKey, random: Callable[[int], bytes]) -
     The eMRTD application must already be selected. A refused key raises WrongAccessKey.
     """
     challenge = channel.send_plain(Command(0x00, 0x84, 0x00, 0x00, ne=8))
-    if challenge.sw != SW_OK or len(challenge.data) != 8:
+    if challenge.sw != SW_OK:
+        raise AccessNotSupported(
+            f"this card does not offer BAC (GET CHALLENGE refused, {sw_text(challenge.sw)}):"
+            " read it with --can or --qr (PACE)"
+        )
+    if len(challenge.data) != 8:
         raise ChipError(
-            f"the card refused GET CHALLENGE ({sw_text(challenge.sw)}): it may not support BAC"
+            f"the card's GET CHALLENGE answer has {len(challenge.data)} bytes, expected 8"
         )
     rnd_ic = challenge.data
     rnd_ifd, k_ifd = random(8), random(16)

@@ -3,8 +3,9 @@
 ``checkin/cli.py`` adds it to the command line with :func:`add_read_card_parser`.
 
 Exit codes: 0 read; 2 bad input or a fixable situation at the desk (bad CAN/MRZ/QR text, the
-card refused the key, no reader or no card, not a citizen ID card, bad config, a ``--photo``
-that cannot be written); 1 the read failed on the way (card removed, secure channel broken,
+card refused the key, a card that does not offer the access method asked for (PACE for --can,
+BAC for --mrz), no reader or no card, not a citizen ID card, bad config, a ``--photo`` that
+cannot be written); 1 the read failed on the way (card removed, secure channel broken,
 malformed data). Always one line on stderr, never a traceback; ``--photo`` is written only
 after a successful read.
 """
@@ -18,10 +19,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from checkin.chip.errors import ChipError, ReaderError, UnknownCard, WrongAccessKey
+from checkin.chip.errors import (
+    AccessNotSupported,
+    ChipError,
+    ReaderError,
+    UnknownCard,
+    WrongAccessKey,
+)
 from checkin.model import mask_number
 
-USAGE_ERRORS = (WrongAccessKey, ReaderError, UnknownCard)
+USAGE_ERRORS = (WrongAccessKey, ReaderError, UnknownCard, AccessNotSupported)
 
 
 def add_read_card_parser(
@@ -150,6 +157,10 @@ def _human(data: dict, result: object, photo: Path | None) -> list[str]:
     lines = []
     for key, label in labels:
         value = data.get(key)
+        if key == "expiry_date" and not value and data.get("expiry_text"):
+            words = data["expiry_text"]  # the card's own words, e.g. "Không thời hạn"
+            dateish = any(c.isdigit() for c in words)
+            value = f"{words} (not a date)" if dateish else f"no expiry ({words})"
         if value:
             if key in ("citizen_id", "old_id_number"):
                 value = mask_number(value)  # screens show masked IDs; --json has them whole

@@ -29,6 +29,16 @@ class WrongAccessKey(ChipError):
     )
 
 
+class AccessNotSupported(ChipError):
+    """The card does not offer the access method the keys given need (PACE for a CAN, BAC
+    for an MRZ key), or its EF.CardAccess is unusable: read it with the other kind of key."""
+
+    default_message = (
+        "this card does not offer the access method asked for: read it with --mrz or --qr"
+        " (BAC), or with --can (PACE)"
+    )
+
+
 class CardRemoved(ChipError):
     """The card left the reader's field during the read."""
 

@@ -17,6 +17,7 @@ from checkin.chip import crypto, ec, tlv
 from checkin.chip.apdu import SW_OK, Command, sw_text
 from checkin.chip.channel import Channel
 from checkin.chip.errors import (
+    AccessNotSupported,
     ChipError,
     SecureMessagingError,
     TlvError,
@@ -156,15 +157,26 @@ def _dynamic_data(response_data: bytes, tag: int, step: int) -> bytes:
         raise ChipError(f"PACE step {step}: the card's answer is malformed ({exc})") from None
 
 
-def _general_authenticate(channel: Channel, data: bytes, *, last: bool, step: int) -> bytes:
+def _refused(password: int, sw: int) -> WrongAccessKey:
+    if password == PASSWORD_MRZ:
+        return WrongAccessKey(
+            "the card refused the MRZ key (PACE authentication failed): the document number,"
+            f" birth date or expiry date is wrong ({sw_text(sw)})"
+        )
+    return WrongAccessKey(
+        "the card refused the CAN (PACE authentication failed): check the last 6 digits"
+        f" of the 12-digit ID ({sw_text(sw)})"
+    )
+
+
+def _general_authenticate(
+    channel: Channel, data: bytes, *, last: bool, step: int, password: int = PASSWORD_CAN
+) -> bytes:
     command = Command(0x00 if last else 0x10, 0x86, 0x00, 0x00, tlv.encode(0x7C, data), ne=256)
     response = channel.send_plain(command)
     if response.sw != SW_OK:
         if last and (response.sw in (0x6300, 0x6982) or response.sw >> 4 == 0x63C):
-            raise WrongAccessKey(
-                "the card refused the CAN (PACE authentication failed): check the last 6 digits"
-                f" of the 12-digit ID ({sw_text(response.sw)})"
-            )
+            raise _refused(password, response.sw)
         if response.sw == 0x6983:
             raise WrongAccessKey("the card has blocked this access password (6983)")
         raise ChipError(f"PACE step {step} failed: the card answered {sw_text(response.sw)}")
@@ -179,7 +191,13 @@ def perform_pace(
     *,
     password: int = PASSWORD_CAN,
 ) -> SecureMessaging:
-    """Run PACE on ``channel`` and install the resulting secure-messaging session."""
+    """Run PACE on ``channel`` and install the resulting secure-messaging session.
+
+    ``password``: :data:`PASSWORD_CAN` (``secret`` = the CAN digits) or :data:`PASSWORD_MRZ`
+    (``secret`` = SHA-1 of the MRZ information, :attr:`BacKey.pace_secret`). A card that
+    refuses MSE:SET AT (no PACE, or not with this password) raises AccessNotSupported; a
+    refused password raises WrongAccessKey.
+    """
     cipher, key_bits = PACE_ECDH_GM[info.oid]
     curve = ec.STANDARD_CURVES[info.parameter_id]
     oid_bytes = tlv.encode_oid(info.oid)
@@ -188,7 +206,15 @@ def perform_pace(
         mse += tlv.encode(0x84, bytes([info.parameter_id]))
     response = channel.send_plain(Command(0x00, 0x22, 0xC1, 0xA4, mse))
     if response.sw != SW_OK:
-        raise ChipError(f"the card refused to start PACE: {sw_text(response.sw)}")
+        if password == PASSWORD_MRZ:
+            raise AccessNotSupported(
+                f"this card does not offer PACE with the MRZ (MSE:SET AT refused,"
+                f" {sw_text(response.sw)}): read it with --can or --qr"
+            )
+        raise AccessNotSupported(
+            f"this card does not offer PACE (MSE:SET AT refused, {sw_text(response.sw)}): read"
+            " it with --mrz or --qr (BAC)"
+        )
 
     # 1. encrypted nonce
     z = _dynamic_data(_general_authenticate(channel, b"", last=False, step=1), 0x80, 1)
@@ -227,7 +253,9 @@ def perform_pace(
 
     # 4. mutual authentication tokens
     token = crypto.token_mac(cipher, ks_mac, public_key_object(info.oid, curve, pk_eph_ic))
-    reply = _general_authenticate(channel, tlv.encode(0x85, token), last=True, step=4)
+    reply = _general_authenticate(
+        channel, tlv.encode(0x85, token), last=True, step=4, password=password
+    )
     token_ic = _dynamic_data(reply, 0x86, 4)
     expected = crypto.token_mac(cipher, ks_mac, public_key_object(info.oid, curve, pk_eph))
     if not crypto.equal(token_ic, expected):

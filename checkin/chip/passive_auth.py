@@ -6,8 +6,9 @@ Three separate answers, as chip.md §3.4 asks:
 - ``signature_ok``: the SOD's signed attributes match its content and carry a valid signature
   by the Document Signer certificate embedded in the SOD;
 - ``trusted``: that DS certificate was issued by a CSCA certificate from the configured
-  directory (``[chip] csca_dir``). **None** when no directory is configured: integrity is then
-  proven, issuance is not, and the desk must say so.
+  directory (``[chip] csca_dir``). **None** when no directory is configured, or when it holds
+  no readable certificate: integrity is then proven, issuance is not, and the desk must say so
+  (a note names the empty folder).
 """
 
 from __future__ import annotations
@@ -212,12 +213,19 @@ def load_csca_certificates(directory: str | Path) -> list[x509.Certificate]:
     """Every certificate in ``directory`` (PEM, possibly several per file, or DER)."""
     certs: list[x509.Certificate] = []
     folder = Path(directory)
-    if not folder.is_dir():
+    try:
+        paths = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError as exc:
+        log.warning("cannot list the CSCA folder %s: %s", folder, exc.strerror or exc)
         return certs
-    for path in sorted(folder.iterdir()):
+    for path in paths:
         if path.suffix.lower() not in CERT_SUFFIXES or not path.is_file():
             continue
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            log.warning("cannot read certificate file %s: %s", path.name, exc.strerror or exc)
+            continue
         try:
             if b"-----BEGIN CERTIFICATE-----" in data:
                 certs += x509.load_pem_x509_certificates(data)
@@ -275,10 +283,14 @@ def passive_authentication(
         result.notes.append(why)
     if csca_dir:
         anchors = load_csca_certificates(csca_dir)
-        if not anchors:
-            result.notes.append(f"no certificates found in the CSCA directory {csca_dir}")
+        if not anchors:  # nothing to trust: unverified (None), not untrusted (False)
+            result.notes.append(
+                f"no trusted certificates found in {csca_dir} ([chip] csca_dir): the issuer"
+                " is not verified"
+            )
             log.warning(
                 "no CSCA certificates in %s: the card's issuer cannot be verified", csca_dir
             )
-        result.trusted = bool(result.signature_ok) and chains_to(cert, anchors)
+        else:
+            result.trusted = bool(result.signature_ok) and chains_to(cert, anchors)
     return result

@@ -1,5 +1,5 @@
-"""Read a chip citizen ID: authenticate (PACE-CAN first, BAC as fallback), read the files,
-check them, and return a :class:`CardRead`.
+"""Read a chip citizen ID: authenticate (PACE with the CAN or the MRZ first, BAC as fallback),
+read the files, check them, and return a :class:`CardRead`.
 
 The order serves the desk (issue #5): DG13 first (the patient on screen, ``progress("identity")``),
 then DG1 (the MRZ), then DG2 (the photo), then EF.SOD and passive authentication. EF.COM is not
@@ -24,6 +24,7 @@ from checkin.chip.bac import BacKey
 from checkin.chip.channel import Channel
 from checkin.chip.errors import (
     AccessDenied,
+    AccessNotSupported,
     CardRemoved,
     CardStatusError,
     ChipError,
@@ -53,6 +54,7 @@ READ_CARD_KEYS = (
     "identifying_features",
     "issue_date",
     "expiry_date",
+    "expiry_text",
     "father_name",
     "mother_name",
     "spouse_name",
@@ -129,6 +131,14 @@ class CardRead:
             return self.dg13.expiry_date
         return datagroups.mrz_date(self.mrz.date_of_expiry, birth=False) if self.mrz else None
 
+    @property
+    def expiry_text(self) -> str | None:
+        """DG13's expiry in the card's own words when it is not a date ("Không thời hạn" on a
+        card valid for life); None when the expiry is a date or unknown."""
+        if self.dg13 and self.dg13.expiry_text and not self.dg13.expiry_date:
+            return self.dg13.expiry_text
+        return None
+
     def to_json(self) -> dict:
         dg = self.dg13 or datagroups.Dg13()
         nationality = dg.nationality or (self.mrz.nationality if self.mrz else None)
@@ -145,6 +155,7 @@ class CardRead:
             "identifying_features": dg.identifying_features,
             "issue_date": dg.issue_date,
             "expiry_date": self.expiry_date,
+            "expiry_text": self.expiry_text,
             "father_name": dg.father_name,
             "mother_name": dg.mother_name,
             "spouse_name": dg.spouse_name,
@@ -229,7 +240,13 @@ def access_keys(
 
 
 class _Session:
-    """Authentication state for one read; re-authenticates if the card drops the session."""
+    """Authentication state for one read; re-authenticates if the card drops the session.
+
+    Order: PACE when EF.CardAccess offers it, with the CAN and then with each MRZ key
+    (password reference 01, f(π) = SHA-1 of the MRZ information); then BAC with the MRZ keys
+    PACE did not already refuse. A card that drops secure messaging is opened again with the
+    key that worked.
+    """
 
     def __init__(self, channel: Channel, keys: AccessKeys, random: Callable[[int], bytes]):
         self.channel = channel
@@ -237,61 +254,127 @@ class _Session:
         self.random = random
         self.access: str | None = None
         self._pace_info: pace.SecurityInfo | None = None
+        self._pace_password: tuple[int, bytes] | None = None  # (reference, secret) that worked
         self._bac_key: BacKey | None = None
 
     def authenticate(self) -> str:
-        failures: list[ChipError] = []
-        app_selected = False
-        if self.keys.can:
-            try:
-                info = self._card_access()
-                if info is None:
-                    app_selected = self._require_emrtd()
-                    raise UnknownCard(
-                        "this card does not offer PACE: read it with --mrz or --qr (BAC)"
-                    )
-                pace.perform_pace(self.channel, info, self.keys.can.encode("ascii"), self.random)
-                selected = files.select_application(self.channel, protected=True)
-                if selected.sw != SW_OK:
-                    raise UnknownCard(
-                        f"PACE worked but the card refused the ICAO application"
-                        f" ({sw_text(selected.sw)})"
-                    )
-                self.access = "PACE"
-                return self.access
-            except CardRemoved:
-                raise
-            except ChipError as exc:
-                if not self.keys.bac:
-                    raise
-                log.info("PACE failed (%s); trying BAC", exc)
-                failures.append(exc)
-        if not app_selected:
+        if self._pace_password is not None:  # the card dropped the session: same key again
+            self._pace(*self._pace_password)
+            return self.access or "PACE"
+        if self._bac_key is not None:
             self._require_emrtd()
-        keys = [self._bac_key] if self._bac_key else list(self.keys.bac)
-        for key in keys:
+            bac.perform_bac(self.channel, self._bac_key, self.random)
+            return self.access or "BAC"
+
+        failures: list[ChipError] = []
+        refused: list[BacKey] = []  # MRZ keys the card refused (by PACE or BAC)
+        can_refused = False
+        info, problem = self._pace_offer()
+        if info is None:
+            self._require_emrtd()  # a card that is no eMRTD at all says so first
+        else:
+            passwords: list[tuple[int, bytes, BacKey | None]] = []
+            if self.keys.can:
+                passwords.append((pace.PASSWORD_CAN, self.keys.can.encode("ascii"), None))
+            passwords += [(pace.PASSWORD_MRZ, key.pace_secret, key) for key in self.keys.bac]
+            unsupported: set[int] = set()
+            for reference, secret, key in passwords:
+                if reference in unsupported:
+                    continue
+                try:
+                    self._pace(reference, secret)
+                except CardRemoved:
+                    raise
+                except WrongAccessKey as exc:
+                    failures.append(exc)
+                    if key is None:
+                        can_refused = True
+                    else:
+                        refused.append(key)
+                    continue
+                except AccessNotSupported as exc:  # MSE:SET AT refused for this password
+                    log.info("PACE not available: %s", exc)
+                    failures.append(exc)
+                    unsupported.add(reference)
+                    continue
+                except ChipError as exc:
+                    if not self.keys.bac:
+                        raise
+                    log.info("PACE failed (%s); trying BAC", exc)
+                    failures.append(exc)
+                    break
+                self._pace_password = (reference, secret)
+                return self.access or "PACE"
+            if any(k not in refused for k in self.keys.bac):
+                self._require_emrtd()
+
+        for key in [k for k in self.keys.bac if k not in refused]:
             try:
                 bac.perform_bac(self.channel, key, self.random)
             except WrongAccessKey as exc:
                 failures.append(exc)
+                refused.append(key)
                 continue
+            except AccessNotSupported as exc:
+                failures.append(exc)
+                break
             self._bac_key = key
             self.access = "BAC"
             return self.access
-        if len(keys) > 1:
-            raise WrongAccessKey(
-                f"the card refused the access key: {len(keys)} BAC keys tried (expiry dates"
-                f" {', '.join(k.date_of_expiry for k in keys)}); check the birth and issue dates"
-                " or give the CAN (the last 6 digits of the ID)"
+        raise self._failure(failures, problem, refused, can_refused, info is not None)
+
+    def _failure(
+        self,
+        failures: list[ChipError],
+        problem: ChipError | None,
+        refused: list[BacKey],
+        can_refused: bool,
+        pace_offered: bool,
+    ) -> ChipError:
+        """The one error that says best why no key opened the card."""
+        if len(refused) > 1:
+            return WrongAccessKey(
+                f"the card refused the access key: {len(refused)} MRZ keys tried (expiry dates"
+                f" {', '.join(k.date_of_expiry for k in refused)}); check the birth and issue"
+                " dates or give the CAN (the last 6 digits of the ID)"
             )
-        if len(failures) > 1 and all(isinstance(f, WrongAccessKey) for f in failures):
-            raise WrongAccessKey(
-                "the card refused both the CAN (PACE) and the MRZ key (BAC): check the ID number,"
-                " birth date and expiry date"
+        if can_refused and refused:
+            return WrongAccessKey(
+                "the card refused both the CAN and the MRZ key: check the ID number, birth date"
+                " and expiry date"
             )
-        raise failures[-1] if failures else WrongAccessKey()
+        wrong = [f for f in failures if isinstance(f, WrongAccessKey)]
+        if wrong:
+            return wrong[-1]
+        other = [f for f in failures if not isinstance(f, AccessNotSupported)]
+        if other:
+            return other[-1]
+        if not self.keys.bac:  # a CAN only, and the card has no (usable) PACE
+            if problem is not None:
+                return problem
+            if pace_offered and failures:
+                return failures[-1]
+            return AccessNotSupported(
+                "this card does not offer PACE: read it with --mrz or --qr (BAC)"
+            )
+        if failures:
+            return failures[-1]
+        return problem or WrongAccessKey()
+
+    def _pace(self, reference: int, secret: bytes) -> None:
+        info = self._pace_info
+        assert info is not None
+        self.channel.sm = None
+        pace.perform_pace(self.channel, info, secret, self.random, password=reference)
+        selected = files.select_application(self.channel, protected=True)
+        if selected.sw != SW_OK:
+            raise UnknownCard(
+                f"PACE worked but the card refused the ICAO application ({sw_text(selected.sw)})"
+            )
+        self.access = "PACE"
 
     def _require_emrtd(self) -> bool:
+        self.channel.sm = None
         selected = files.select_application(self.channel, protected=False)
         if selected.sw == SW_FILE_NOT_FOUND:
             raise UnknownCard()
@@ -302,23 +385,36 @@ class _Session:
             )
         return True
 
-    def _card_access(self) -> pace.SecurityInfo | None:
+    def _pace_offer(self) -> tuple[pace.SecurityInfo | None, AccessNotSupported | None]:
+        """The PACEInfo to use, or (None, why PACE cannot be used; None when the card simply
+        has no EF.CardAccess)."""
         if self._pace_info is not None:
-            return self._pace_info
+            return self._pace_info, None
         self.channel.sm = None
         raw = None
-        for use_sfi in (True, False):
-            try:
-                raw = files.read_file(self.channel, files.CARD_ACCESS, use_sfi=use_sfi)
-                break
-            except FileNotFound:
-                return None
-            except CardStatusError:
-                continue
-        if raw is None:
-            return None
-        self._pace_info = pace.choose_pace_info(pace.parse_security_infos(raw))
-        return self._pace_info
+        try:
+            for use_sfi in (True, False):
+                try:
+                    raw = files.read_file(self.channel, files.CARD_ACCESS, use_sfi=use_sfi)
+                    break
+                except FileNotFound:
+                    return None, None
+                except CardStatusError:
+                    continue
+            if raw is None:
+                return None, None
+            infos = pace.parse_security_infos(raw)
+        except TlvError as exc:
+            log.info("EF.CardAccess is malformed (%s): PACE cannot be used", exc)
+            return None, AccessNotSupported(
+                "the card's access information (EF.CardAccess) is damaged: try --mrz or --qr (BAC)"
+            )
+        try:
+            self._pace_info = pace.choose_pace_info(infos)
+        except UnknownCard as exc:
+            log.info("no usable PACE: %s", exc)
+            return None, AccessNotSupported(f"{exc}: read it with --mrz or --qr (BAC)")
+        return self._pace_info, None
 
     def ensure(self) -> None:
         if self.channel.sm is None or not self.channel.sm.open:

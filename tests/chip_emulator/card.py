@@ -57,6 +57,7 @@ class Person:
     field16: str = "TESTONLY00000016"
     mrz_name: str = "NGUYEN<<THI<MAI<ANH"
     sex: str = "F"
+    mrz_expiry: str | None = None  # YYMMDD in the MRZ; None: from expiry_date (a dd/mm/yyyy)
 
     @property
     def can(self) -> str:
@@ -67,10 +68,14 @@ class Person:
         return year[2:] + month + day
 
     @property
+    def doe(self) -> str:
+        """The MRZ date of expiry. A no-expiry card ("Không thời hạn" in DG13) needs
+        ``mrz_expiry``: what such an MRZ holds is unconfirmed (chip.md §2.6)."""
+        return self.mrz_expiry or self._yymmdd(self.expiry_date)
+
+    @property
     def bac_key(self) -> BacKey:
-        return BacKey(
-            self.citizen_id[-9:], self._yymmdd(self.date_of_birth), self._yymmdd(self.expiry_date)
-        )
+        return BacKey(self.citizen_id[-9:], self._yymmdd(self.date_of_birth), self.doe)
 
     @property
     def mrz_lines(self) -> tuple[str, str, str]:
@@ -78,7 +83,7 @@ class Person:
         opt1 = (self.citizen_id + "<<").ljust(14, "<")
         opt1 = opt1[:14] + check_digit(self.citizen_id)
         line1 = ("IDVNM" + number + check_digit(number) + opt1).ljust(30, "<")[:30]
-        dob, doe = self._yymmdd(self.date_of_birth), self._yymmdd(self.expiry_date)
+        dob, doe = self._yymmdd(self.date_of_birth), self.doe
         head = dob + check_digit(dob) + self.sex + doe + check_digit(doe) + "VNM"
         optional2 = "<" * 11
         composite = check_digit(line1[5:30] + head[0:7] + head[8:15] + optional2)
