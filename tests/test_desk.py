@@ -478,7 +478,10 @@ def test_demo_checks_everyone_in_and_writes_a_screenshot(qtbot, tmp_path, capsys
     lines = capsys.readouterr().out.splitlines()
     check_ins = [line for line in lines if line.startswith("#")]
     numbers = sorted(int(line.split()[0][1:]) for line in check_ins)  # intakes run in parallel
-    assert numbers == list(range(1, len(videos) + 1))
+    # every video, the serial stream's two scans and the keystroke recording's Telex burst
+    assert numbers == list(range(1, len(videos) + 3 + 1))
+    names = {line.split(" — ")[0].split(" ", 1)[1] for line in check_ins}
+    assert {"Dương Thị Thanh", "Hoàng Văn Lộc", "Vũ Đức Thắng"} <= names  # repaired name
     assert any(" — eligible 000 (online): " in line for line in check_ins)
     assert any(" — not_eligible 010 (online): " in line for line in check_ins)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

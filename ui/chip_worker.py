@@ -74,6 +74,7 @@ def chip_error_message(exc: BaseException) -> str:
 _KNOWN = frozenset(
     (
         "WrongAccessKey",
+        "AccessNotSupported",
         "CardRemoved",
         "SecureMessagingError",
         "TlvError",

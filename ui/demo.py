@@ -1,10 +1,15 @@
-"""The demo: the real desk against the sandbox gateway, fed the recorded fixture videos.
+"""The demo: the real desk against the sandbox gateway, fed recorded fixtures on all three
+scanner routes.
 
 Starts the sandbox on a free loopback port, writes a throw-away configuration (its account,
-officer and facility) with a temporary store, and replays ``fixtures/videos/<key>.avi`` in
-``fixtures/demo.txt`` order as one camera. Prints one line per check-in. Without a display it
-saves a screenshot once every video is replayed and every intake is done, then exits; with a
-display the window stays open until closed.
+officer and facility, and a serial scanner that is the replay of a recorded byte stream) with a
+temporary store, and replays ``fixtures/videos/<key>.avi`` in ``fixtures/demo.txt`` order as
+one camera. Meanwhile the serial replay (``fixtures/streams/gaps-two.bin``) sends its two
+scans, and a keyboard-wedge recording (``fixtures/keystrokes/telex-defence-001.jsonl``, a
+burst garbled by a Telex input method) is typed into the focused widget as real key presses.
+Prints one line per check-in. Without a display it saves a screenshot once every recording is
+replayed and every intake is done, then exits; with a display the window stays open until
+closed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from checkin.config import (
     CameraConfig,
     Config,
     GatewayConfig,
+    SerialConfig,
     StoreConfig,
     load_config,
     write_config,
@@ -28,12 +34,17 @@ from checkin.config import (
 from checkin.intake import IntakeResult
 from checkin.sandbox import Sandbox
 from drivers.camera import REPLAY_PREFIX, ReplayCamera
+from drivers.serial_scanner import REPLAY_PREFIX as SERIAL_REPLAY_PREFIX
 from ui.app import Session, ensure_app, has_display, install_excepthook, open_session, open_window
 from ui.desk import DeskWindow
+from ui.wedge_replay import WedgeReplay
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEFAULT_SCREENSHOT = Path("out") / "demo.png"
 HEADLESS_DEADLINE_S = 120.0
+SERIAL_STREAM = Path("streams") / "gaps-two.bin"  # two people who are not in demo.txt
+KEYSTROKES = Path("keystrokes") / "telex-defence-001.jsonl"  # nor is this one
+KEYSTROKES_AT_S = 5.0  # in real time, typed while the third video plays
 
 
 class DemoError(Exception):
@@ -54,8 +65,21 @@ def demo_videos(fixtures: Path | None = None) -> list[Path]:
     return videos
 
 
-def sandbox_config(sandbox: Sandbox, folder: Path, first_video: Path) -> Config:
-    """A configuration that points the desk at the sandbox, with a store in ``folder``."""
+def demo_scanner_recordings(fixtures: Path | None = None) -> tuple[Path, Path]:
+    """The serial byte stream and the keystroke recording the demo replays."""
+    fixtures = fixtures or FIXTURES
+    paths = (fixtures / SERIAL_STREAM, fixtures / KEYSTROKES)
+    for path in paths:
+        if not path.is_file():
+            raise DemoError(f"missing recording {path}: restore it from git")
+    return paths
+
+
+def sandbox_config(
+    sandbox: Sandbox, folder: Path, first_video: Path, serial_stream: Path | None = None
+) -> Config:
+    """A configuration that points the desk at the sandbox, with a store in ``folder`` and,
+    given a ``serial_stream``, its replay as the serial scanner."""
     population = sandbox.population
     account, officer = population.accounts[0], population.officers[0]
     gateway = GatewayConfig(
@@ -72,6 +96,7 @@ def sandbox_config(sandbox: Sandbox, folder: Path, first_video: Path) -> Config:
         gateway=gateway,
         store=StoreConfig(path=str(folder / "demo.db")),
         camera=CameraConfig(source=f"{REPLAY_PREFIX}{first_video}"),
+        serial=SerialConfig(url=f"{SERIAL_REPLAY_PREFIX}{serial_stream}" if serial_stream else ""),
     )
 
 
@@ -89,28 +114,31 @@ def run_demo(screenshot: str | None = None, realtime: bool = True) -> int:
     ensure_app()
     try:
         videos = demo_videos()
+        stream, keys = demo_scanner_recordings()
     except DemoError as exc:
         print(f"checkin: {exc}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="checkin-demo-") as tmp, Sandbox() as sandbox:
         config_path = Path(tmp) / "checkin.toml"
-        write_config(config_path, sandbox_config(sandbox, Path(tmp), videos[0]))
+        write_config(config_path, sandbox_config(sandbox, Path(tmp), videos[0], stream))
         session = open_session(load_config(config_path))
         try:
-            return _play(session, videos, screenshot, realtime)
+            return _DemoRun(session, videos, keys, screenshot, realtime).run()
         finally:
             session.close()
 
 
-def _play(session: Session, videos: list[Path], screenshot: str | None, realtime: bool) -> int:
-    return _DemoRun(session, videos, screenshot, realtime).run()
-
-
 class _DemoRun:
-    """The desk window of one demo, what it prints, and when it is done."""
+    """The desk window of one demo, what it prints, and when it is done: the camera's videos
+    played, the serial stream and the keystrokes sent, and every intake finished."""
 
     def __init__(
-        self, session: Session, videos: list[Path], screenshot: str | None, realtime: bool
+        self,
+        session: Session,
+        videos: list[Path],
+        keystrokes: Path,
+        screenshot: str | None,
+        realtime: bool,
     ) -> None:
         self.headless = not has_display()
         default = DEFAULT_SCREENSHOT if self.headless else None
@@ -121,10 +149,22 @@ class _DemoRun:
         self.loop = QEventLoop()
         cameras = [ReplayCamera(v, realtime=realtime) for v in videos]
         # The configured officer is signed in: the demo never stops at the sign-in form.
-        self.window = open_window(session, cameras, officer=session.config.gateway.officer)
+        self.window = open_window(
+            session, cameras, officer=session.config.gateway.officer, wedge=True, serial=True
+        )
         self.window.checked_in.connect(lambda result: _say(demo_line(result)))
         self.window.settled.connect(self._on_settled)
         self.window.closed.connect(self.loop.quit)
+        self.replaying = {"keystrokes"}  # scanner replays still sending
+        if self.window.serial is not None:
+            self.replaying.add("serial")
+            self.window.serial.status.connect(self._on_serial_status)
+        self.keystrokes = WedgeReplay(
+            keystrokes, realtime=realtime, fallback=self.window, parent=self.window
+        )
+        self.keystrokes.finished.connect(lambda: self._replayed("keystrokes"))
+        self.window.activateWindow()  # the keys go to the focused widget, as a scanner's do
+        QTimer.singleShot(int(KEYSTROKES_AT_S * 1000) if realtime else 0, self.keystrokes.start)
 
     def run(self) -> int:
         restore_hooks = install_excepthook(self.window.show_error)
@@ -145,9 +185,18 @@ class _DemoRun:
             return 1
         return 0
 
+    def _on_serial_status(self, status: str) -> None:
+        if status == "stopped":
+            self._replayed("serial")
+
+    def _replayed(self, source: str) -> None:
+        self.replaying.discard(source)
+        if self.window.is_settled():
+            self._on_settled()
+
     def _on_settled(self) -> None:
-        if self.finished:
-            return  # e.g. a later F5 with a display: report once
+        if self.finished or self.replaying:
+            return  # reported once; not before the scanner replays have sent everything
         self.finished = True
         _report(self.window, self.target, self.videos, time.monotonic() - self.started)
         if self.headless:
@@ -156,7 +205,8 @@ class _DemoRun:
 
 def _report(window: DeskWindow, target: Path | None, videos: int, seconds: float) -> None:
     count = window.visits.rowCount()
-    _say(f"demo: {videos} recordings replayed, {count} visits today, {seconds:.1f} s")
+    replayed = f"{videos + 2} recordings replayed ({videos} videos, 1 serial stream, 1 keystroke"
+    _say(f"demo: {replayed} recording), {count} visits today, {seconds:.1f} s")
     if target is not None:
         saved = save_screenshot(window, target)
         _say(f"screenshot: {saved}" if saved else f"checkin: could not write {target}")

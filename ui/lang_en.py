@@ -165,6 +165,9 @@ DESK = {
     "Đầu đọc thẻ chip chưa sẵn sàng: {reason}": "The chip card reader is not ready: {reason}",
     "thẻ từ chối mã CAN: kiểm tra 6 số cuối của số CCCD in trên thẻ":
         "the card refused the CAN: check the last 6 digits of the ID number printed on it",
+    "thẻ không mở bằng mã CAN: quét mã QR mặt sau thẻ CCCD rồi đặt lại thẻ":
+        "the card does not open with a CAN: scan the QR on the back of the ID card, then place"
+        " it again",
     "thẻ bị nhấc ra khi đang đọc: đặt lại thẻ, giữ yên trên đầu đọc":
         "the card was lifted during the read: put it back and hold it still on the reader",
     "kênh bảo mật với chip bị lỗi: đặt lại thẻ và đọc lại":

@@ -496,6 +496,9 @@ def chip_error_words(kind: str) -> str:
     """A chip failure by its class name, in words the desk can act on."""
     return {
         "WrongAccessKey": tr("thẻ từ chối mã CAN: kiểm tra 6 số cuối của số CCCD in trên thẻ"),
+        "AccessNotSupported": tr(
+            "thẻ không mở bằng mã CAN: quét mã QR mặt sau thẻ CCCD rồi đặt lại thẻ"
+        ),
         "CardRemoved": tr("thẻ bị nhấc ra khi đang đọc: đặt lại thẻ, giữ yên trên đầu đọc"),
         "SecureMessagingError": tr("kênh bảo mật với chip bị lỗi: đặt lại thẻ và đọc lại"),
         "TlvError": tr("chip trả dữ liệu lỗi: đặt lại thẻ và đọc lại"),
