@@ -504,6 +504,7 @@ def test_screenshots_command_writes_every_picture(qtbot, tmp_path):
         "desk-eligible.png",
         "desk-warning.png",
         "desk-not-eligible.png",
+        "desk-same-person.png",
         "desk-duplicate.png",
         "desk-offline.png",
         "desk-english.png",

@@ -7,7 +7,10 @@ matching recording (``fixtures/videos/<key>.avi``). One store for the whole run,
 list fills up as a real morning would:
 
 - ``desk-eligible.png``, ``desk-warning.png``, ``desk-not-eligible.png``: three verdicts;
-- ``desk-duplicate.png``: the same person again under her citizen ID (possible duplicate);
+- ``desk-same-person.png``: the same person again under her citizen ID: the gateway names her
+  card, so her visit is reopened with its number;
+- ``desk-duplicate.png``: a namesake (same name and birth date, a citizen ID the gateway does
+  not know): a new visit, flagged as a possible duplicate in the panel and the list;
 - ``desk-chip.png``: a chip ID card read through the in-process card emulator (when the test
   emulator is importable): DG13 identity, photo, and the passive-authentication badge;
 - ``desk-offline.png``: the gateway down (sandbox fault ``down``): grey, from the cache, with
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop
@@ -204,6 +208,9 @@ class Shots:
             issue_date="2021-04-01",
         )
         self.scan(cccd_payload(identity))
+        save(self.window, self.out / "desk-same-person.png")
+        namesake = replace(identity, citizen_id="079185099999", address="Số 9 Đường Mẫu, TP HCM")
+        self.scan(cccd_payload(namesake))
         save(self.window, self.out / "desk-duplicate.png")
 
     def chip(self) -> None:
