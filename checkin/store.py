@@ -458,6 +458,21 @@ class Store:
         )
         return [_visit_from_row(r) for r in rows]
 
+    def acknowledge(self, visit_id: int) -> bool:
+        """The desk has dealt with a visit found not eligible at its re-check (the patient was
+        told, self-pay arranged): it no longer needs attention. True when it did."""
+        stamp = now_local().isoformat(timespec="seconds")
+
+        def write(db: sqlite_utils.Database) -> bool:
+            cursor = db.execute(
+                "UPDATE visits SET needs_attention = 0, updated_at = ?"
+                " WHERE id = ? AND needs_attention = 1",
+                [stamp, visit_id],
+            )
+            return cursor.rowcount > 0
+
+        return self._writer.call(write)
+
     def attention_count(self, day: str) -> int:
         """Visits of ``day`` re-checked later and found not eligible (the desk must act)."""
         return (

@@ -58,12 +58,14 @@ def test_a_search_that_hides_the_selected_row_moves_the_selection(qtbot, make_de
 
 
 def test_f8_after_a_scan_prints_the_new_patient_even_with_a_search_on(qtbot, make_desk, session):
-    """GIVEN a search that shows only patient 1 WHEN patient 2 is scanned and F8 pressed at
-    once THEN the ticket is patient 2's, and the list shows them again (search cleared)."""
+    """GIVEN a search that shows only patient 1, the officer back in the list WHEN patient 2 is
+    scanned and F8 pressed at once THEN the ticket is patient 2's, and the list shows them
+    again (search cleared)."""
     window = make_desk(session, start=True)
     check_in(qtbot, window, "eligible-old")
     window.focus_search()
     type_text(window.filter.search, "tran thi")
+    window.focus_home()
     result = check_in(qtbot, window, "expired-010")
 
     with qtbot.waitSignal(window.ticket_printed, timeout=WAIT_MS) as printed:
@@ -71,6 +73,23 @@ def test_f8_after_a_scan_prints_the_new_patient_even_with_a_search_on(qtbot, mak
     assert printed.args[0].id == result.visit.id
     assert window.filter.search.text() == ""
     assert window.visits.selected_visit().id == result.visit.id
+
+
+def test_a_scan_while_typing_a_search_leaves_the_search_alone(qtbot, make_desk, session):
+    """GIVEN the officer typing in the search box WHEN a camera scan checks someone in
+    THEN the focus and the search text stay (the keys typed next still go to the search),
+    and F8 still prints the patient just checked in."""
+    window = make_desk(session, start=True)
+    check_in(qtbot, window, "eligible-old")
+    window.focus_search()
+    type_text(window.filter.search, "tran")
+    result = check_in(qtbot, window, "expired-010")
+    assert window.filter.search.hasFocus() and window.filter.search.text() == "tran"
+    type_text(window.filter.search, " thi")
+    assert window.filter.search.text() == "tran thi"
+    with qtbot.waitSignal(window.ticket_printed, timeout=WAIT_MS) as printed:
+        window.actions_by_key["print"].trigger()
+    assert printed.args[0].id == result.visit.id
 
 
 def test_f8_prints_the_row_the_user_picked(qtbot, make_desk, session):
@@ -243,3 +262,119 @@ def test_a_lost_serial_scanner_is_said_and_its_return_too(qtbot, make_desk, sess
         lambda: window.statusBar().currentMessage() == text.serial_back(), timeout=WAIT_MS
     )
     assert text.serial_caption() not in window.camera_caption.text()
+
+
+# -- re-checks, attention, the lock and paste ----------------------------------------------
+
+
+def test_background_rechecks_reach_the_list_and_the_banner_without_f5(
+    qtbot, make_desk, session, healthy_sandbox
+):
+    """GIVEN two patients checked in while the gateway was down, Mai's verdict on screen
+    WHEN the re-check runs in the background THEN the next counter refresh reloads the list
+    (Lý Văn Sơn marked, Mai eligible) and Mai's banner is no longer 'unverified'; F7 on
+    Lý Văn Sơn's row then clears his flag and the counter."""
+    from checkin.breaker import CircuitBreaker
+    from checkin.model import Status
+    from checkin.outbox import OutboxSender
+
+    window = make_desk(session, start=True)
+    healthy_sandbox.faults.set("down")
+    try:
+        check_in(qtbot, window, "expired-010")
+        mai = check_in(qtbot, window, "eligible-old")
+    finally:
+        healthy_sandbox.faults.set("none")
+    assert mai.decision.status is Status.UNVERIFIED
+    session.intake.breaker = CircuitBreaker(cooldown_s=0)
+    OutboxSender(session.intake).run_once(everything=True)
+
+    window.refresh_counts()  # what the 5 s timer does
+    qtbot.waitUntil(lambda: window.attention == 1 and window.pending == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.current_visit.status is Status.ELIGIBLE, timeout=WAIT_MS)
+    assert window.banner.status is Status.ELIGIBLE
+    notes = [window.visits.item(r, 5).text() for r in range(window.visits.rowCount())]
+    assert notes == [text.note_attention(), ""]
+
+    son = next(v for v in window.visits.visits if v.needs_attention)
+    window.focus_home()
+    window.visits.select_visit(son.id)
+    window._list_moved()  # as the arrow key would
+    window.actions_by_key["handled"].trigger()
+    qtbot.waitUntil(lambda: window.attention == 0, timeout=WAIT_MS)
+    assert not window.attention_label.isVisible()
+    assert window.statusBar().currentMessage() == text.handled(son.queue_number)
+
+
+def test_f7_without_a_visit_needing_attention_says_how(qtbot, make_desk, session):
+    window = make_desk(session, start=True)
+    check_in(qtbot, window, "eligible-old")
+    window.actions_by_key["handled"].trigger()
+    assert window.statusBar().currentMessage() == text.nothing_to_handle()
+
+
+def test_a_verdict_arriving_after_the_lock_stays_off_the_lock_screen(
+    qtbot, make_desk, session, healthy_sandbox
+):
+    """GIVEN a slow lookup in flight WHEN the desk is locked and the officer starts typing their
+    ID THEN the late verdict neither names the patient on the lock screen nor moves the
+    focus or selects what was typed."""
+    window = make_desk(session, start=True)
+    healthy_sandbox.faults.set("slow", delay_s=1.0)
+    try:
+        window.submit(test_desk.payload_text("eligible-old"))
+        window.lock()
+        field = window.sign_in.citizen_id
+        field.clear()
+        field.setFocus()
+        type_text(field, "0010900")
+        with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS):
+            pass
+    finally:
+        healthy_sandbox.faults.set("none")
+    assert window.locked
+    assert "Trần Thị Mai" not in window.statusBar().currentMessage()
+    assert field.text() == "0010900" and not field.hasSelectedText()
+
+
+def test_ctrl_v_in_the_search_box_checks_a_qr_in(qtbot, make_desk, session):
+    """The search box keeps Ctrl+V for itself: a patient's QR on the clipboard is checked in
+    anyway (the footer promises it); words are pasted into the search as usual."""
+    from PySide6.QtGui import QGuiApplication
+
+    window = make_desk(session, start=True)
+    window.focus_search()
+    QGuiApplication.clipboard().setText(test_desk.payload_text("eligible-old"))
+    with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS):
+        qtbot.keyClick(window.filter.search, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.filter.search.text() == ""
+    QGuiApplication.clipboard().setText("tran thi")
+    qtbot.keyClick(window.filter.search, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.filter.search.text() == "tran thi"
+
+
+def test_a_device_message_is_cleared_on_a_language_switch(qtbot, make_desk, session):
+    window = make_desk(session, start=True)
+    window.show_error("Không mở được camera 0")
+    try:
+        window.toggle_language()
+        assert window.statusBar().currentMessage() == ""
+    finally:
+        i18n.set_language(i18n.VIETNAMESE)
+
+
+def test_the_desk_fits_a_1024_by_768_screen_in_both_languages(qtbot, make_desk, session):
+    """Small reception PCs: with both counters showing, nothing forces the window wider
+    than 1024 pixels (long labels wrap instead)."""
+    window = make_desk(session, start=True)
+    check_in(qtbot, window, "eligible-old")
+    window.pending, window.attention = 3, 2
+    window._show_counts()
+    try:
+        for language in (i18n.VIETNAMESE, i18n.ENGLISH):
+            i18n.set_language(language)
+            window.resize(1024, 768)
+            assert window.minimumSizeHint().width() <= 1024, language
+            assert window.width() == 1024
+    finally:
+        i18n.set_language(i18n.VIETNAMESE)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -166,7 +166,9 @@ class DeskWindow(QMainWindow):
         self.patient = PatientPanel()
         self.visits_title = QLabel()
         self.visits_title.setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.visits_title.setWordWrap(True)  # wraps rather than widen a 1024-pixel window
         self.pending_label = QLabel()
+        self.pending_label.setWordWrap(True)
         self.pending_label.setStyleSheet("font-size: 15px; font-weight: bold; color: #37474f;")
         self.attention_label = QLabel()
         self.attention_label.setStyleSheet(
@@ -177,6 +179,7 @@ class DeskWindow(QMainWindow):
         self.filter = VisitsFilter()
         self.visits = VisitsTable()
         self.hint = QLabel()
+        self.hint.setWordWrap(True)  # two lines on a 1024-pixel screen rather than a wider window
         self.hint.setStyleSheet(
             "font-size: 14px; color: #263238; background: #cfd8dc; padding: 4px 8px;"
         )
@@ -227,6 +230,7 @@ class DeskWindow(QMainWindow):
         specs: list[tuple[str, str, QKeySequence, Callable[[], None]]] = [
             ("manual", "desk", key(Qt.Key.Key_F2), self.open_manual_entry),
             ("print", "desk", key(Qt.Key.Key_F8), self.print_current_ticket),
+            ("handled", "desk", key(Qt.Key.Key_F7), self.mark_handled),
             ("paste", "desk", key(ctrl | Qt.Key.Key_V), self.paste_payload),
             ("lock", "desk", key(ctrl | Qt.Key.Key_L), self.lock),
             ("quit", "desk", key(ctrl | Qt.Key.Key_Q), self.close),
@@ -335,6 +339,8 @@ class DeskWindow(QMainWindow):
         self.visits.visit_chosen.connect(self.show_visit)
         self.visits.moved_by_user.connect(self._list_moved)
         self.filter.search.returnPressed.connect(self._search_enter)
+        self._paste_guard = _PasteToCheckIn(self)
+        self.filter.search.installEventFilter(self._paste_guard)
         down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.filter.search)
         down.setContext(Qt.ShortcutContext.WidgetShortcut)
         down.activated.connect(self._search_down)
@@ -431,6 +437,28 @@ class DeskWindow(QMainWindow):
             self.submit(payload)
         else:
             self.say(text.empty_paste)
+
+    def mark_handled(self) -> None:
+        """F7: the visit needing attention (found not eligible at its re-check) has been dealt
+        with: the selected row, else the visit on screen. Clears its flag and the counter."""
+        if self.locked:
+            return
+        picked = self.visits.selected_visit() if self._user_selected else None
+        visit = picked or self.current_visit or self.visits.selected_visit()
+        if visit is None or not visit.needs_attention:
+            self.say(text.nothing_to_handle)
+            return
+        visit_id, number = visit.id, visit.queue_number
+        self.reads.run(
+            lambda: self.intake.store.acknowledge(visit_id),
+            lambda _done: self._handled(number),
+            lambda exc: log.warning("cannot clear the attention flag: %s", exc),
+        )
+
+    def _handled(self, number: int) -> None:
+        self.say(lambda: text.handled(number))
+        self.refresh_visits()
+        self.refresh_counts()
 
     def show_error(self, message: str) -> None:
         """A status line already in words (a device's or a worker's message)."""
@@ -637,6 +665,8 @@ class DeskWindow(QMainWindow):
         self.update_offline()
         if self._status_words is not None:
             self.statusBar().showMessage(self._status_words())
+        else:
+            self.statusBar().clearMessage()  # a device's words in the other language
 
     def _show_camera_caption(self) -> None:
         state, name = self._camera_state, self._camera_name
@@ -678,7 +708,9 @@ class DeskWindow(QMainWindow):
         self.patient.show_duplicates(list(checked.duplicates))
         self._feedback(result, bool(checked.duplicates))
         name, number = result.identity.full_name, result.visit.queue_number
-        if result.reopened:
+        if self.locked:
+            pass  # a lookup that finished after the lock: nothing of the patient on the lock
+        elif result.reopened:
             self.say(lambda: text.reopened(name, number))
         else:
             self.say(lambda: text.checked_in(name, number))
@@ -688,9 +720,14 @@ class DeskWindow(QMainWindow):
         self.checked_in.emit(result)
         self.refresh_visits(select=result.visit.id)
         self.refresh_counts()
-        if not self._dialog_open():
+        if not self._dialog_open() and not self._typing_somewhere():
             self.focus_home()
         self._check_settled()
+
+    def _typing_somewhere(self) -> bool:
+        """The officer is typing (the sign-in form of a locked desk, the search box): a verdict
+        arriving must not take the keyboard away or change what is being typed."""
+        return self.locked or self.filter.search.hasFocus()
 
     def _feedback(self, result: IntakeResult, duplicate: bool) -> None:
         """A distinct sound per outcome and a flash of the banner (and number on repeats)."""
@@ -712,7 +749,8 @@ class DeskWindow(QMainWindow):
             result.visit.queue_number,
             result.decision.status,
         )
-        self.say(lambda: text.late_result(name, number, text.status_short(status)))
+        if not self.locked:
+            self.say(lambda: text.late_result(name, number, text.status_short(status)))
         self.checked_in.emit(result)
         self.refresh_visits()
         self.refresh_counts()
@@ -740,16 +778,36 @@ class DeskWindow(QMainWindow):
     def _on_visits(self, visits: list[Visit]) -> None:
         self.visits.set_visits(visits)
         if self._select_after_load is not None:
-            if not self.visits.select_visit(self._select_after_load):
-                self._show_all()  # the new check-in is hidden by a search or filter: show it
+            hidden = not self.visits.select_visit(self._select_after_load)
+            if hidden and not self.filter.search.hasFocus():  # not while typing in it
+                self._show_all()  # the new check-in is hidden by a search or filter
                 self.visits.select_visit(self._select_after_load)
             self._select_after_load = None
+        self._follow_current(visits)
         self._update_visits_title()
         self.visits_loaded.emit(len(visits))
         if not self._loaded_once:
             self._loaded_once = True
             self.ready.emit()
         self._check_settled()
+
+    def _follow_current(self, visits: list[Visit]) -> None:
+        """The visit on screen was re-checked in the background (or handled): show its new
+        verdict, so a banner never says 'unverified' of someone the gateway has since
+        confirmed. A fresher check-in on screen is left alone."""
+        current = self.current_visit
+        if current is None or self.locked:
+            return
+        fresh = next((v for v in visits if v.id == current.id), None)
+        if fresh is None or (fresh.status, fresh.needs_attention) == (
+            current.status,
+            current.needs_attention,
+        ):
+            return
+        self.current_visit = fresh
+        if self.runner.pending == 0:
+            self.banner.show_decision(fresh.decision)
+            self.patient.show_patient(fresh.identity, fresh.decision)
 
     def _update_visits_title(self) -> None:
         shown, total = len(self.visits.shown_visits()), len(self.visits.visits)
@@ -761,8 +819,11 @@ class DeskWindow(QMainWindow):
         self._check_settled()
 
     def _on_counts(self, counts: tuple[int, int]) -> None:
+        changed = counts != (self.pending, self.attention)
         self.pending, self.attention = counts
         self._show_counts()
+        if changed and self._loaded_once:
+            self.refresh_visits()  # re-checks landed in the background: show their verdicts
         self._check_settled()
 
     def _show_counts(self) -> None:
@@ -937,6 +998,27 @@ class DeskWindow(QMainWindow):
         self.sounds.play("error")
         if self.runner.pending == 0:
             self._restore_banner()
+
+
+class _PasteToCheckIn(QObject):
+    """Ctrl+V in the search box: a box that takes text keeps Ctrl+V for itself, so the
+    window's 'paste a QR' never fires there. A patient's QR on the clipboard is checked in,
+    as Ctrl+V anywhere else does; any other text is pasted into the search as usual."""
+
+    def __init__(self, desk: DeskWindow) -> None:
+        super().__init__(desk)
+        self.desk = desk
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        paste = QKeySequence.StandardKey.Paste
+        if event.type() != QEvent.Type.KeyPress or not event.matches(paste):
+            return False
+        payload = QGuiApplication.clipboard().text().strip()
+        parsed = parse_payload(payload) if payload else None
+        if not isinstance(parsed, Identity) and "|" not in payload:
+            return False  # words to search for
+        self.desk.submit(payload)
+        return True
 
 
 def _configured_officer(config: Any, intake: Intake) -> Officer | None:

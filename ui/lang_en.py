@@ -118,10 +118,16 @@ DESK = {
     # status bar
     "Sẵn sàng. Quét mã QR, đặt thẻ CCCD lên đầu đọc, hoặc F2 để nhập tay.":
         "Ready. Scan a QR code, place an ID card on the reader, or press F2 to type.",
-    "F2 nhập tay · F3 tìm · F5 làm mới · F6 lọc · F8 in phiếu · Ctrl+V dán mã"
-    " · Ctrl+L khóa · Ctrl+Q thoát · F9 chẩn đoán · Ctrl+, cài đặt":
-        "F2 type in · F3 search · F5 refresh · F6 filter · F8 print ticket · Ctrl+V paste"
-        " · Ctrl+L lock · Ctrl+Q quit · F9 diagnostics · Ctrl+, settings",
+    "F2 nhập tay · F3 tìm · F5 làm mới · F6 lọc · F7 xử lý xong · F8 in phiếu"
+    " · Ctrl+V dán mã · Ctrl+L khóa · Ctrl+Q thoát · F9 chẩn đoán · Ctrl+, cài đặt":
+        "F2 type in · F3 search · F5 refresh · F6 filter · F7 handled · F8 print ticket"
+        " · Ctrl+V paste · Ctrl+L lock · Ctrl+Q quit · F9 diagnostics · Ctrl+, settings",
+    "Chọn một lượt đang 'Cần xử lý' (tô đỏ) rồi nhấn F7 khi đã xử lý xong":
+        "Select a visit marked 'Needs attention' (red), then press F7 once it is dealt with",
+    "Đã xử lý số thứ tự {number}: bỏ khỏi 'Cần xử lý'":
+        "No. {number} dealt with: no longer needs attention",
+    "Đã xử lý lượt cần xử lý": "Mark as dealt with",
+
     "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay (F2)."
     " Chi tiết: {reason}":
         "Invalid QR code: not an insurance card, citizen ID or VssID. Scan again or type it"

@@ -327,8 +327,8 @@ def ready() -> str:
 
 def shortcuts_hint() -> str:
     return tr(
-        "F2 nhập tay · F3 tìm · F5 làm mới · F6 lọc · F8 in phiếu · Ctrl+V dán mã"
-        " · Ctrl+L khóa · Ctrl+Q thoát · F9 chẩn đoán · Ctrl+, cài đặt"
+        "F2 nhập tay · F3 tìm · F5 làm mới · F6 lọc · F7 xử lý xong · F8 in phiếu"
+        " · Ctrl+V dán mã · Ctrl+L khóa · Ctrl+Q thoát · F9 chẩn đoán · Ctrl+, cài đặt"
     )
 
 
@@ -444,6 +444,14 @@ def number_only() -> str:
     return tr("Chỉ có số thẻ/CCCD: nhập họ tên và ngày sinh để tra cứu")
 
 
+def nothing_to_handle() -> str:
+    return tr("Chọn một lượt đang 'Cần xử lý' (tô đỏ) rồi nhấn F7 khi đã xử lý xong")
+
+
+def handled(number: int) -> str:
+    return tr("Đã xử lý số thứ tự {number}: bỏ khỏi 'Cần xử lý'", number=number)
+
+
 def nothing_to_print() -> str:
     return tr("Chưa có người bệnh để in phiếu: quét thẻ hoặc chọn một dòng trong danh sách")
 
@@ -519,6 +527,7 @@ def action_label(key: str) -> str:
         "refresh": tr("Làm mới danh sách"),
         "filter": tr("Đổi bộ lọc"),
         "print": tr("In phiếu số thứ tự"),
+        "handled": tr("Đã xử lý lượt cần xử lý"),
         "paste": tr("Dán mã QR"),
         "lock": tr("Khóa màn hình"),
         "quit": tr("Thoát"),
@@ -617,9 +626,7 @@ def _fill(key: str, values: dict[str, str]) -> str:
         return tr("{head} · Mã QR ghi thẻ hết hạn {date}: kiểm tra thẻ mới", head=head, date=when)
     if key == "qr_not_yet":
         head = core_words(values["head"])
-        return tr(
-            "{head} · Mã QR ghi thẻ chưa đến hạn (từ {date})", head=head, date=values["date"]
-        )
+        return tr("{head} · Mã QR ghi thẻ chưa đến hạn (từ {date})", head=head, date=values["date"])
     if key == "not_yet":
         return tr("Thẻ chưa đến hạn sử dụng (từ {date})", **values)
     if key == "gateway_expired":

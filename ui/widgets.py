@@ -697,7 +697,7 @@ class VisitsFilter(QWidget):
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
         self.search.setStyleSheet("font-size: 15px; padding: 3px;")
-        self.search.setMinimumWidth(320)
+        self.search.setMinimumWidth(200)  # the whole header fits a 1024-pixel screen
         self.search.setPlaceholderText(text.search_placeholder())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
