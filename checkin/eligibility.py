@@ -157,14 +157,21 @@ def _dated_verdict(card: dict, facility_code: str, today: date) -> tuple[Status,
     return ELIGIBLE, " ".join(parts), RULES["000"].action
 
 
-def from_cache(answer: CardAnswer, *, error: str, now: datetime) -> Decision:
-    """Gateway down, cached answer available: show it, honestly, as unverified."""
+NO_ANSWER_WORDS = "cổng BHXH không trả lời"
+ACCOUNT_REFUSED_WORDS = "cổng BHXH từ chối tài khoản bệnh viện, báo IT"
+
+
+def from_cache(
+    answer: CardAnswer, *, error: str, now: datetime, why: str = NO_ANSWER_WORDS
+) -> Decision:
+    """Gateway down (or refusing the account: ``why``), cached answer available: show it,
+    honestly, as unverified."""
     cached = decide(answer)
     age = _age_words(answer.received_at, now)
     return Decision(
         status=UNVERIFIED,
         result_code=answer.result_code,
-        message=f"Chưa xác minh (cổng BHXH không trả lời). Lần tra cứu {age}: {cached.message}",
+        message=f"Chưa xác minh ({why}). Lần tra cứu {age}: {cached.message}",
         action=_RETRY_LATER,
         source=Source.CACHE,
         card_number=cached.card_number,

@@ -143,6 +143,11 @@ class Intake:
             return Recheck(self._fallback(identity, NO_NAME, message=NO_NAME_MESSAGE), None)
         answer, error, lookup = self._ask(identity)
         if answer is None:
+            if error and error.startswith(ACCOUNT_REFUSED):  # not "down": IT must act
+                decision = self._fallback(
+                    identity, error, message=ACCOUNT_MESSAGE, why=eligibility.ACCOUNT_REFUSED_WORDS
+                )
+                return Recheck(decision, lookup)
             return Recheck(self._fallback(identity, error or "no answer"), lookup)
         if eligibility.is_card_answer(answer):
             today = self.clock().date()
@@ -244,9 +249,12 @@ class Intake:
             else:
                 self.breaker.succeeded()  # it answered; the account is the problem
             log.warning("lookup of %s failed: %s", mask_number(query.number), exc)
-            return _Sent(None, str(exc), exc.status, exc.raw)
+            error = str(exc) if isinstance(exc, GatewayUnavailable) else f"{ACCOUNT_REFUSED}: {exc}"
+            return _Sent(None, error, exc.status, exc.raw)
         except Exception as exc:  # an answer no one foresaw: the visit must still be registered
-            log.exception("lookup of %s failed unexpectedly", mask_number(query.number))
+            # one line where the officer or IT reads; the traceback only in debug logging
+            log.error("lookup of %s failed unexpectedly: %s", mask_number(query.number), exc)
+            log.debug("lookup failure", exc_info=exc)
             reason = f"the gateway's answer could not be read ({type(exc).__name__})"
             self.breaker.failed(reason)
             return _Sent(None, reason, None, None)
@@ -257,10 +265,17 @@ class Intake:
             self.breaker.succeeded()
         return _Sent(answer, None, reply.status, reply.raw)
 
-    def _fallback(self, identity: Identity, error: str, *, message: str | None = None) -> Decision:
+    def _fallback(
+        self,
+        identity: Identity,
+        error: str,
+        *,
+        message: str | None = None,
+        why: str = eligibility.NO_ANSWER_WORDS,
+    ) -> Decision:
         cached = self._cached(identity)
         if cached is not None:
-            return eligibility.from_cache(cached, error=error, now=self.clock())
+            return eligibility.from_cache(cached, error=error, now=self.clock(), why=why)
         printed = (identity.valid_from, identity.valid_to)
         return eligibility.without_answer(error, message=message, at=self.clock(), printed=printed)
 
@@ -282,6 +297,8 @@ NO_GATEWAY = "no gateway configured"
 NO_GATEWAY_MESSAGE = "Chưa xác minh: chưa cấu hình cổng BHXH"
 NO_NAME = "name or birth date missing: cannot ask the gateway"
 NO_NAME_MESSAGE = "Chưa xác minh: thiếu họ tên hoặc ngày sinh để tra cứu"
+ACCOUNT_REFUSED = "account refused"  # the start of the error of a lookup the account failed
+ACCOUNT_MESSAGE = "Chưa xác minh: cổng BHXH từ chối tài khoản bệnh viện, báo IT"
 
 
 def _with_card_number(decision: Decision, identity: Identity) -> Decision:

@@ -164,6 +164,16 @@ def test_a_trickling_gateway_is_given_up_on_at_the_deadline(sandbox):
     assert time.monotonic() - started < 2.5
 
 
+def test_a_reply_stalling_longer_than_the_read_timeout_is_a_timeout(sandbox):
+    """GIVEN headers at once, then nothing for longer than the read timeout WHEN a card is
+    checked THEN it is the usual 'did not answer' (urllib3's raw-read timeout is translated)."""
+    client = client_for(sandbox, timeout_s=0.5, connect_timeout_s=0.5)
+    client.take_token()
+    sandbox.faults.set("trickle", delay_s=2.0)
+    with pytest.raises(GatewayUnavailable, match=r"did not answer within 0\.5 s"):
+        client.check_card(query_for(person("eligible-old")))
+
+
 def test_a_reply_nested_past_the_stack_is_garbage_not_a_crash():
     """A body of 100,000 '[' makes json.loads raise RecursionError: the gateway is treated as
     answering garbage (unavailable), so intake registers the visit unverified."""

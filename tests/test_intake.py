@@ -168,9 +168,7 @@ def test_a_number_alone_is_refused_before_anything_is_written(intake):
     [({"full_name": "Trần Thị X"}, "061"), ({"full_name": "Lê Văn X"}, "060"),
      ({"date_of_birth": "1986-05-12"}, "070")],
 )  # fmt: skip
-def test_the_card_asked_about_is_in_the_decision_when_the_answer_names_none(
-    intake, change, code
-):
+def test_the_card_asked_about_is_in_the_decision_when_the_answer_names_none(intake, change, code):
     """060/061/070 answers carry no card; the contract wants ``card_number`` when known."""
     import dataclasses
 
@@ -198,3 +196,36 @@ def intake_identity(text: str):
     from checkin.formats import parse_or_raise
 
     return parse_or_raise(text)
+
+
+def test_a_refused_account_is_not_called_a_gateway_that_did_not_answer(tmp_path, healthy_sandbox):
+    """GIVEN the hospital's gateway password wrong WHEN a patient is checked THEN the verdict
+    says the account was refused and to call IT, with or without a cached answer, and the
+    English desk says the same."""
+    from dataclasses import replace
+
+    from checkin.formats import parse_or_raise
+    from checkin.gateway import GatewayClient
+    from checkin.intake import ACCOUNT_MESSAGE, Intake
+    from checkin.store import Store
+    from tests.conftest import payload
+    from ui import i18n
+    from ui.text import core_words
+
+    settings = healthy_sandbox.gateway_config(timeout_s=1.0, connect_timeout_s=0.5)
+    identity = parse_or_raise(payload("eligible-old"))
+    with Store(tmp_path / "s.db") as store:
+        good = Intake(store, GatewayClient.from_config(settings))
+        assert good.check(identity).source.value == "online"  # the answer is now cached
+        wrong = Intake(store, GatewayClient.from_config(replace(settings, password="wrong")))
+        cached = wrong.check(identity)
+        fresh = wrong.check(parse_or_raise(payload("expired-010")))
+    assert cached.status.value == "unverified" and cached.source.value == "cache"
+    assert cached.message.startswith("Chưa xác minh (cổng BHXH từ chối tài khoản bệnh viện")
+    assert fresh.message.startswith(ACCOUNT_MESSAGE) and fresh.error.startswith("account refused")
+    i18n.set_language(i18n.ENGLISH)
+    try:
+        assert "refused the hospital's account" in core_words(cached.message)
+        assert "refused the hospital's account" in core_words(fresh.message)
+    finally:
+        i18n.set_language(i18n.VIETNAMESE)

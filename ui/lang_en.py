@@ -206,8 +206,13 @@ DESK = {
     "Thẻ chưa đến hạn sử dụng (từ {date})": "Card not valid yet (from {date})",
     "Cổng báo hợp lệ nhưng thẻ ghi hết hạn {date}":
         "The gateway says valid but the card shows expiry {date}",
-    "Chưa xác minh (cổng BHXH không trả lời). Lần tra cứu lúc {time} ({ago}): {rest}":
-        "Not verified (the BHXH gateway did not answer). Lookup at {time} ({ago}): {rest}",
+    "Chưa xác minh ({why}). Lần tra cứu lúc {time} ({ago}): {rest}":
+        "Not verified ({why}). Lookup at {time} ({ago}): {rest}",
+    "cổng BHXH không trả lời": "the BHXH gateway did not answer",
+    "cổng BHXH từ chối tài khoản bệnh viện, báo IT":
+        "the BHXH gateway refused the hospital's account: call IT",
+    "Chưa xác minh: cổng BHXH từ chối tài khoản bệnh viện, báo IT":
+        "Not verified: the BHXH gateway refused the hospital's account: call IT",
 }
 
 SIGN_IN = {

@@ -584,7 +584,7 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
                 (rf"^Thẻ chưa đến hạn sử dụng \(từ (?P<date>{_DATE})\)$", "not_yet"),
                 (rf"^Cổng báo hợp lệ nhưng thẻ ghi hết hạn (?P<date>{_DATE})$", "gateway_expired"),
                 (
-                    r"^Chưa xác minh \(cổng BHXH không trả lời\)\. Lần tra cứu lúc"
+                    r"^Chưa xác minh \((?P<why>[^)]*)\)\. Lần tra cứu lúc"
                     r" (?P<time>\d{2}:\d{2} \d{2}/\d{2}/\d{4}) \((?P<ago>[^)]*)\): (?P<rest>.*)$",
                     "cached",
                 ),
@@ -633,11 +633,19 @@ def _fill(key: str, values: dict[str, str]) -> str:
         return tr("Cổng báo hợp lệ nhưng thẻ ghi hết hạn {date}", **values)
     ago = _ago_words(values["ago"])
     return tr(
-        "Chưa xác minh (cổng BHXH không trả lời). Lần tra cứu lúc {time} ({ago}): {rest}",
+        "Chưa xác minh ({why}). Lần tra cứu lúc {time} ({ago}): {rest}",
+        why=_why_words(values["why"]),
         time=values["time"],
         ago=ago,
         rest=core_words(values["rest"]),
     )
+
+
+def _why_words(why: str) -> str:
+    """Why a cached answer is shown, in the current language."""
+    if why == "cổng BHXH từ chối tài khoản bệnh viện, báo IT":
+        return tr("cổng BHXH từ chối tài khoản bệnh viện, báo IT")
+    return tr("cổng BHXH không trả lời")
 
 
 def _ago_words(ago: str) -> str:

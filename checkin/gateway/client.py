@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from checkin.gateway.protocol import (
     CARD_CHECK_PATH,
@@ -320,7 +321,16 @@ class GatewayClient:
         parts: list[bytes] = []
         size = 0
         while True:
-            chunk = read(READ_CHUNK)
+            try:
+                chunk = read(READ_CHUNK)
+            except urllib3.exceptions.ReadTimeoutError:  # raw reads are not wrapped by requests
+                raise GatewayUnavailable(
+                    f"{self._host} did not answer within {self._timeout[1]:g} s"
+                ) from None
+            except (urllib3.exceptions.HTTPError, OSError):
+                raise GatewayUnavailable(
+                    f"cannot reach {self._host} (dropped while answering)"
+                ) from None
             if not chunk:
                 return b"".join(parts)
             parts.append(chunk)
