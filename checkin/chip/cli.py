@@ -44,7 +44,9 @@ def add_read_card_parser(
     keys.add_argument("--can", metavar="CAN", help="card access number: last 6 digits of the ID")
     keys.add_argument("--qr", metavar="PAYLOAD", help="the card's QR text ('-' reads stdin)")
     keys.add_argument(
-        "--mrz", metavar="DOCNO,YYMMDD,YYMMDD", help="document number, birth and expiry (BAC)"
+        "--mrz",
+        metavar="DOCNO,YYMMDD,YYMMDD",
+        help="document number, birth and expiry dates: the MRZ key (PACE if offered, else BAC)",
     )
     parser.add_argument("--photo", metavar="FILE", help="write the face image to FILE")
     parser.add_argument(
