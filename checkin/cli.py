@@ -16,7 +16,7 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from checkin.config import (
     Config,
     ConfigError,
     default_data_dir,
+    gateway_settings_message,
     load_config,
     missing_gateway_settings,
 )
@@ -38,6 +39,7 @@ log = logging.getLogger("checkin")
 # A reader that closed our stdout early (``checkin doctor --json | head``): exit as a process
 # killed by SIGPIPE would, 128 + 13, quietly.
 EXIT_BROKEN_PIPE = 141
+SQLITE_MAX_INT = 2**63 - 1  # the largest row id; a bigger one overflows the query
 
 
 class UsageError(Exception):
@@ -116,9 +118,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     from checkin.qr import NoDecoder, ScanError, ScanHit, make_decoder, scan_file
 
-    missing = [f for f in args.files if not Path(f).is_file()]
-    if missing:
-        raise UsageError(f"no such file: {missing[0]}")
+    for file in args.files:
+        if Path(file).is_dir():
+            raise UsageError(f"{file} is a folder, not a file")
+        if not Path(file).is_file():
+            raise UsageError(f"no such file: {file}")
     name = args.decoder or _scan_config(args).camera.decoder
     try:  # before stderr is silenced: a fallback to the other backend is logged there
         decoder = make_decoder(name)
@@ -244,6 +248,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     still failing at discharge (formats.md §7, case (b))."""
     from checkin.model import mask_number
 
+    if not 0 < args.visit_id <= SQLITE_MAX_INT:  # SQLite cannot even look such a number up
+        raise UsageError(f"no visit {args.visit_id}")
     config = _config(args)
     with _open_store(config.store_path) as store:
         try:
@@ -308,10 +314,26 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    from checkin.sandbox.server import FAULTS_PATH
+
     account = sandbox.population.accounts[0]
-    print(
-        f"sandbox gateway on {sandbox.url} (account {account.username}); Ctrl-C stops", flush=True
-    )
+    if args.json:  # one line once listening: what a desk configuration needs, and the controls
+        gw = sandbox.gateway_config()
+        ready = {
+            "url": gw.url,
+            "username": gw.username,
+            "password": gw.password,
+            "officer_name": gw.officer_name,
+            "officer_id": gw.officer_id,
+            "facility_code": gw.facility_code,
+            "admin": f"{sandbox.url}{FAULTS_PATH}",
+        }
+        print(json.dumps(ready, ensure_ascii=False), flush=True)
+    else:
+        print(
+            f"sandbox gateway on {sandbox.url} (account {account.username}); Ctrl-C stops",
+            flush=True,
+        )
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:
@@ -330,7 +352,7 @@ def cmd_desk(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ui.demo import run_demo
 
-    return run_demo(screenshot=args.screenshot, realtime=not args.fast)
+    return run_demo(screenshot=args.screenshot, realtime=not args.fast, as_json=args.json)
 
 
 # -- argument helpers ------------------------------------------------------------------------
@@ -414,7 +436,7 @@ class _open_intake:
     def __init__(self, config: Config, *, require_gateway: bool) -> None:
         missing = missing_gateway_settings(config)
         if missing and require_gateway:
-            raise UsageError(f"gateway not configured: set {', '.join(missing)} in the config file")
+            raise UsageError(gateway_settings_message(config, missing))
         self.config = config
         self.use_gateway = not missing
 
@@ -533,7 +555,9 @@ def _main(argv: list[str]) -> int:
         print(f"checkin: argument '{_shown(bad)}' is not valid UTF-8 text", file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
-    if args.command not in ("desk", "demo"):  # the Qt desk keeps the libraries' own logging
+    if args.command in ("desk", "demo"):  # the desk: OpenCV's errors, not its warnings
+        _native_errors_only()
+    else:
         _quiet_native_logging()
     try:
         return args.func(args)
@@ -545,7 +569,7 @@ def _main(argv: list[str]) -> int:
     except BrokenPipeError:
         raise  # stdout closed by its reader: main() ends quietly
     except Exception as exc:  # no traceback reaches a user
-        where = _log_traceback()
+        where = _log_traceback(args.command)
         print(
             f"checkin: unexpected error ({type(exc).__name__}); details in {where}", file=sys.stderr
         )
@@ -576,6 +600,14 @@ def _quiet_native_logging() -> None:
     when cv2 is first imported; set only if unset, so they can still be turned on to debug."""
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
+def _native_errors_only() -> None:
+    """For the desk: OpenCV's and FFmpeg's errors still reach stderr, but not the warning a
+    missing camera gives at every reopen (``[ WARN:0@…] … can't open camera by index``).
+    Set only if unset, as above."""
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "16")  # AV_LOG_ERROR
 
 
 @contextlib.contextmanager
@@ -611,12 +643,20 @@ def _discard_stdout() -> None:
         pass
 
 
-def _log_traceback() -> Path:
+ERROR_LOG_HEADER = "=== {at} checkin {command}\n"  # checkin/doctor.py reads these entries
+
+
+def _log_traceback(command: str) -> Path:
+    """Append the current exception to the error log as one entry: a header line with the time
+    and the command's name (never its arguments, which may hold a patient's QR or a CAN), then
+    the traceback."""
     path = default_data_dir() / "checkin-errors.log"
+    at = datetime.now().astimezone().isoformat(timespec="seconds")
+    entry = ERROR_LOG_HEADER.format(at=at, command=command) + traceback.format_exc()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc())
+            fh.write(entry)
     except OSError:
         return Path("(unwritable log)")
     return path

@@ -621,6 +621,7 @@ def phrases() -> list[Phrase]:
     from checkin.store_path import PHRASES as STORE_PATH_PHRASES
 
     found: list[Phrase] = [*_TYPE_PHRASES.values(), _RANGE, _CHOICE, *_KEYRING_PHRASES]
+    found += [_GATEWAY_UNSET, _NO_PASSWORD]
     found += STORE_PATH_PHRASES
     for s in SETTINGS:
         found.append(s.meta.label)
@@ -794,6 +795,31 @@ def missing_gateway_settings(config: Config) -> list[str]:
         "gateway.officer_id": gw.officer_id,
     }
     return [name for name, value in wanted.items() if not value]
+
+
+_GATEWAY_UNSET = Phrase(
+    "gateway not configured: set {names} in Settings → Gateway or in {path}",
+    "Chưa cấu hình cổng BHXH: nhập {names} trong Cài đặt → Cổng BHXH hoặc trong tệp {path}",
+)
+_NO_PASSWORD = Phrase(
+    "no gateway password: set it in Settings → Gateway (kept in the system keyring), or"
+    " CHECKIN_GATEWAY_PASSWORD, or gateway.password in {path}",
+    "Chưa có mật khẩu cổng BHXH: nhập trong Cài đặt → Cổng BHXH (lưu trong kho khóa hệ thống),"
+    " hoặc biến môi trường CHECKIN_GATEWAY_PASSWORD, hoặc gateway.password trong tệp {path}",
+)
+
+
+def gateway_settings_message(config: Config, missing: list[str] | None = None) -> str:
+    """One line saying where to set the ``missing`` gateway settings (default: those
+    :func:`missing_gateway_settings` finds), naming the configuration file; the password
+    with its safer places first. Empty when nothing is missing."""
+    missing = missing_gateway_settings(config) if missing is None else missing
+    path = config.source_path or config_file()
+    others = [name for name in missing if name != "gateway.password"]
+    parts = [_GATEWAY_UNSET.format(names=", ".join(others), path=path)] if others else []
+    if "gateway.password" in missing:
+        parts.append(_NO_PASSWORD.format(path=path))
+    return "; ".join(parts)
 
 
 # -- the password: environment, file, keyring ------------------------------------------------

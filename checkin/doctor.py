@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checkin.config import (
+    CameraConfig,
     Config,
     GatewayConfig,
     Phrase,
@@ -463,7 +464,11 @@ def _collect(jobs: list[_Job], start: float, deadline: float) -> list[Check]:
             )
         elif job.error is not None:
             error = f"{type(job.error).__name__}: {job.error}"
-            checks.append(_check(job.name, False, T.CRASHED, T.CRASHED_FIX, error=error))
+            checks.append(
+                _check(
+                    job.name, False, T.CRASHED, T.CRASHED_FIX, required=job.required, error=error
+                )
+            )
         if not job.done.is_set() or job.error is not None:
             checks += [_check(name, None, T.SKIPPED, required=False) for name in job.also]
         else:
@@ -492,13 +497,14 @@ def run_checks(
     usable = config if config is not None else Config()
     budget = max(0.5, time_limit_s - 0.3)
     reader_required = bool(usable.pcsc.reader)
+    camera_needed = camera_required(usable)
+
+    def camera() -> Check:
+        check = with_decoder(check_camera(usable, min(3.0, budget)), usable)
+        return check if camera_needed else _optional_camera(check)
+
     jobs = [
-        _Job(
-            "camera",
-            lambda: with_decoder(check_camera(usable, min(3.0, budget)), usable),
-            min(3.0, budget),
-            T.CAMERA_TIMEOUT_FIX,
-        ),
+        _Job("camera", camera, min(3.0, budget), T.CAMERA_TIMEOUT_FIX, required=camera_needed),
         _Job(
             "pcscd",
             lambda: check_pcsc(usable),
@@ -633,6 +639,22 @@ def probe_cameras(indexes: range | list[int] = CAMERA_INDEXES) -> list[CameraInf
             if opened and width:
                 found.append(CameraInfo(index, _camera_name(index), width, height))
     return found
+
+
+def camera_required(config: Config) -> bool:
+    """Whether the desk counts on its camera: yes, unless a serial scanner is configured and
+    the camera was never chosen (``[camera] source`` left at its default); the desk still
+    tries that camera, but scans arrive without it."""
+    default = CameraConfig().source
+    return not (config.serial.url.strip() and config.camera.source.strip() == default)
+
+
+def _optional_camera(check: Check) -> Check:
+    from dataclasses import replace
+
+    note = "optional: a serial scanner is configured and no camera was chosen"
+    detail = "; ".join(part for part in (note, check.detail) if part)
+    return replace(check, required=False, detail=detail)
 
 
 def check_camera(config: Config, limit_s: float = 3.0) -> Check:
@@ -1146,23 +1168,99 @@ def check_outbox(path: Path) -> Check:
 # -- recent errors ---------------------------------------------------------------------------
 
 
-def _tail(path: Path, lines: int, keep: Callable[[str], bool] = bool) -> list[str]:
-    """The last ``lines`` lines of a (possibly big) text file that ``keep`` accepts."""
+LOG_TAIL_BYTES = 256 * 1024  # how much of the end of a log is read
+# checkin/cli.py starts each entry of its error log with ``=== <ISO time> checkin <command>``.
+_CLI_HEADER = re.compile(r"^=== (\S+) checkin (\S+)\s*$")
+# ui/app.py's desk log: ``2025-05-01 08:30:00,123 ERROR ui.workers: intake failed``.
+_DESK_HEADER = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),\d+ ([A-Z]+) (\S+): (.*)$")
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::.*)?$")  # KeyError: 'x'
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One error from a log: when (None: unknown), what ran, and its final exception line."""
+
+    at: datetime | None
+    source: str  # "checkin visits", "desk ui.workers"
+    error: str
+
+
+def _read_tail(path: Path, size: int = LOG_TAIL_BYTES) -> list[str]:
+    """The lines of the last ``size`` bytes of a (possibly big) text file; the first one may
+    be cut."""
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - 64 * 1024))
+            fh.seek(max(0, fh.tell() - size))
             text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return []
-    return [line for line in text.splitlines() if line.strip() and keep(line)][-lines:]
+    return text.splitlines()
+
+
+def final_exception(lines: list[str]) -> str | None:
+    """The exception a traceback ends with (``RecursionError: maximum recursion depth
+    exceeded``): the first unindented line after its last frame, else the last line that
+    looks like one; never a source line or a ``^^^^`` marker."""
+    last_frame = max((i for i, line in enumerate(lines) if line[:1].isspace()), default=-1)
+    for line in lines[last_frame + 1 :]:
+        if _EXCEPTION_LINE.match(line.strip()):
+            return line.strip()
+    for line in reversed(lines):
+        if not line[:1].isspace() and _EXCEPTION_LINE.match(line.strip()):
+            return line.strip()
+    return None
+
+
+def cli_log_entries(path: Path) -> list[LogEntry]:
+    """The entries of the command line's error log, oldest first. A log written before
+    entries had headers gives one entry dated by the file's modification time."""
+    lines = _read_tail(path)
+    heads = [(i, _CLI_HEADER.match(line)) for i, line in enumerate(lines)]
+    heads = [(i, m) for i, m in heads if m]
+    if not heads:
+        error = final_exception(lines)
+        if error is None:
+            return []
+        try:
+            modified = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+        except OSError:
+            modified = None
+        return [LogEntry(modified, "checkin", error)]
+    entries = []
+    ends = [i for i, _ in heads[1:]] + [len(lines)]
+    for (i, match), end in zip(heads, ends, strict=False):
+        error = final_exception(lines[i + 1 : end]) or "(no traceback)"
+        stamp = _parse_time(match.group(1))
+        entries.append(LogEntry(stamp, f"checkin {match.group(2)}", error))
+    return entries
+
+
+def desk_log_entries(path: Path) -> list[LogEntry]:
+    """The ERROR and CRITICAL entries of the desk's log, oldest first: the logged message and,
+    when a traceback follows it, the exception it ends with."""
+    lines = _read_tail(path)
+    heads = [(i, m) for i, line in enumerate(lines) if (m := _DESK_HEADER.match(line))]
+    entries = []
+    ends = [i for i, _ in heads[1:]] + [len(lines)]
+    for (i, match), end in zip(heads, ends, strict=False):
+        if match.group(2) not in ("ERROR", "CRITICAL"):
+            continue
+        message = match.group(4).strip()
+        error = final_exception(lines[i + 1 : end]) if end > i + 1 else None
+        text = f"{message}: {error}" if error else message
+        entries.append(LogEntry(_parse_time(match.group(1)), f"desk {match.group(3)}", text))
+    return entries
+
+
+def _when(stamp: datetime | None) -> str:
+    return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S") if stamp else "(time unknown)"
 
 
 def check_errors(store_path: Path | None, data_dir: Path | None = None) -> Check:
     data_dir = data_dir or default_data_dir()
     lines: list[str] = []
-    recent: list[tuple[str, str]] = []
+    recent: list[tuple[datetime, str]] = []
     now = datetime.now().astimezone()
     if store_path is not None and Path(store_path).exists():
         with contextlib.suppress(sqlite3.Error):
@@ -1178,24 +1276,23 @@ def check_errors(store_path: Path | None, data_dir: Path | None = None) -> Check
                 stamp = _parse_time(at)
                 lines.append(f"lookup {at}: {error}")
                 if stamp is not None and now - stamp < RECENT_ERRORS:
-                    recent.append((at, error))
-    log_file = data_dir / ERROR_LOG
-    tail = _tail(log_file, 5)
-    if tail:
-        lines.append(f"{log_file}:")
-        lines += [f"  {line}" for line in tail]
-        with contextlib.suppress(OSError):
-            modified = datetime.fromtimestamp(log_file.stat().st_mtime).astimezone()
-            if now - modified < RECENT_ERRORS:
-                recent.append((modified.isoformat(timespec="seconds"), tail[-1].strip()))
-    desk_tail = _tail(data_dir / DESK_LOG, 5, lambda line: " ERROR " in line)
-    if desk_tail:
-        lines.append(f"{data_dir / DESK_LOG}:")
-        lines += [f"  {line}" for line in desk_tail]
+                    recent.append((stamp, f"lookup: {error}"))
+    for log_file, entries in (
+        (data_dir / ERROR_LOG, cli_log_entries(data_dir / ERROR_LOG)),
+        (data_dir / DESK_LOG, desk_log_entries(data_dir / DESK_LOG)),
+    ):
+        if entries:
+            lines.append(f"{log_file}:")
+            lines += [f"  {_when(e.at)}  {e.source}: {e.error}" for e in entries[-5:]]
+        recent += [
+            (e.at, f"{e.source}: {e.error}")
+            for e in entries
+            if e.at is not None and now - e.at < RECENT_ERRORS
+        ]
     detail = "\n".join(lines)
     if not recent:
         return _check("errors", True, T.ERRORS_NONE, detail=detail, required=False)
-    at, error = max(recent)
+    at, error = max(recent, key=lambda item: item[0])
     return _check(
         "errors",
         False,
@@ -1204,7 +1301,7 @@ def check_errors(store_path: Path | None, data_dir: Path | None = None) -> Check
         detail=detail,
         required=False,
         count=len(recent),
-        at=at[:19].replace("T", " "),
+        at=_when(at),
         error=_one_line(error),
     )
 

@@ -304,7 +304,11 @@ def test_no_traceback_on_unexpected_errors(tmp_path):
     result = run("--config", str(config), "visits", env={"XDG_DATA_HOME": str(tmp_path)})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert Path(tmp_path / "checkin" / "checkin-errors.log").read_text().startswith("Traceback")
+    logged = Path(tmp_path / "checkin" / "checkin-errors.log").read_text()
+    header, second = logged.splitlines()[:2]
+    assert header.startswith("=== ") and header.endswith(" checkin visits")
+    assert str(config) not in header  # the command's name, never its arguments
+    assert second.startswith("Traceback")
 
 
 @pytest.mark.parametrize(

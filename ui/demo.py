@@ -14,9 +14,11 @@ closed.
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -109,8 +111,11 @@ def demo_line(result: IntakeResult) -> str:
     )
 
 
-def run_demo(screenshot: str | None = None, realtime: bool = True) -> int:
-    """Run the demo; 0 when every recording was replayed and every intake finished."""
+def run_demo(screenshot: str | None = None, realtime: bool = True, as_json: bool = False) -> int:
+    """Run the demo; 0 when every recording was replayed and every intake finished.
+    ``as_json``: instead of its lines, print one JSON document once done: ``{"visits": [as
+    checkin visits --json], "recordings": {"videos", "serial_streams", "keystroke_recordings"},
+    "screenshot": path or null, "seconds"}``."""
     ensure_app()
     try:
         videos = demo_videos()
@@ -123,7 +128,7 @@ def run_demo(screenshot: str | None = None, realtime: bool = True) -> int:
         write_config(config_path, sandbox_config(sandbox, Path(tmp), videos[0], stream))
         session = open_session(load_config(config_path))
         try:
-            return _DemoRun(session, videos, keys, screenshot, realtime).run()
+            return _DemoRun(session, videos, keys, screenshot, realtime, as_json).run()
         finally:
             session.close()
 
@@ -139,7 +144,10 @@ class _DemoRun:
         keystrokes: Path,
         screenshot: str | None,
         realtime: bool,
+        as_json: bool = False,
     ) -> None:
+        self.session = session
+        self.as_json = as_json
         self.headless = not has_display()
         default = DEFAULT_SCREENSHOT if self.headless else None
         self.target = Path(screenshot) if screenshot else default
@@ -152,7 +160,8 @@ class _DemoRun:
         self.window = open_window(
             session, cameras, officer=session.config.gateway.officer, wedge=True, serial=True
         )
-        self.window.checked_in.connect(lambda result: _say(demo_line(result)))
+        if not as_json:
+            self.window.checked_in.connect(lambda result: _say(demo_line(result)))
         self.window.settled.connect(self._on_settled)
         self.window.closed.connect(self.loop.quit)
         self.replaying = {"keystrokes"}  # scanner replays still sending
@@ -198,9 +207,32 @@ class _DemoRun:
         if self.finished or self.replaying:
             return  # reported once; not before the scanner replays have sent everything
         self.finished = True
-        _report(self.window, self.target, self.videos, time.monotonic() - self.started)
+        seconds = time.monotonic() - self.started
+        if self.as_json:
+            self._report_json(seconds)
+        else:
+            _report(self.window, self.target, self.videos, seconds)
         if self.headless:
             self.loop.quit()
+
+    def _report_json(self, seconds: float) -> None:
+        saved = None
+        if self.target is not None:
+            saved = save_screenshot(self.window, self.target)
+            if saved is None:
+                print(f"checkin: could not write {self.target}", file=sys.stderr)
+        visits = self.session.store.visits_on(date.today().isoformat())
+        data = {
+            "visits": [v.to_json() for v in visits],
+            "recordings": {
+                "videos": self.videos,
+                "serial_streams": 1,
+                "keystroke_recordings": 1,
+            },
+            "screenshot": str(saved) if saved else None,
+            "seconds": round(seconds, 1),
+        }
+        print(json.dumps(data, ensure_ascii=False), flush=True)
 
 
 def _report(window: DeskWindow, target: Path | None, videos: int, seconds: float) -> None:
