@@ -24,9 +24,10 @@ class BreakerState(StrEnum):
 @dataclass(frozen=True)
 class BreakerStatus:
     state: BreakerState
-    since: float  # monotonic time of the last change
+    since: float  # monotonic time the desk last went offline or came back online
     last_error: str | None
     failures: int
+    offline_since: float | None = None  # monotonic time it went offline; None while online
 
 
 class CircuitBreaker:
@@ -47,7 +48,9 @@ class CircuitBreaker:
         self._on_change = on_change
         self._lock = threading.Lock()
         self._state = BreakerState.CLOSED
-        self._since = clock()
+        self._since = clock()  # the last state change (open/half-open too): the cooldown
+        self._online_changed = self._since  # the last change between online and offline
+        self._offline_since: float | None = None
         self._probe_out = False
         self._failures = 0
         self._last_error: str | None = None
@@ -95,10 +98,23 @@ class CircuitBreaker:
 
     def _set(self, state: BreakerState) -> None:
         changed = state is not self._state
+        now = self._clock()
+        if state is BreakerState.CLOSED and self._offline_since is not None:
+            self._offline_since = None
+            self._online_changed = now
+        elif state is not BreakerState.CLOSED and self._offline_since is None:
+            self._offline_since = now
+            self._online_changed = now
         self._state = state
-        self._since = self._clock()
+        self._since = now
         if changed and self._on_change is not None:
             self._on_change(self._status())
 
     def _status(self) -> BreakerStatus:
-        return BreakerStatus(self._state, self._since, self._last_error, self._failures)
+        return BreakerStatus(
+            self._state,
+            self._online_changed,
+            self._last_error,
+            self._failures,
+            self._offline_since,
+        )

@@ -6,10 +6,12 @@
 – not used here), the fix after the failing ones; ``--verbose`` adds each check's detail. JSON:
 ``{"ok": bool, "checks": [{"name", "title", "ok", "required", "summary", "detail", "fix",
 "seconds"}]}``; ``ok`` is false when a required check fails (devices the configuration does not
-use, the keyring, the outbox and recent errors are never required). Exit codes, as the contract
-has them: 0 the doctor ran and reported, whatever it found; with ``--strict`` (for monitoring
-scripts) 1 when a required check fails, including an invalid configuration (the doctor still
-checks the devices then); 2 bad usage, e.g. a ``--config`` file that does not exist.
+use, the keyring, the outbox and recent errors are never required; nor is the camera when a
+serial scanner is configured and ``[camera] source`` is left at its default). Exit codes, as
+the contract has them: 0 the doctor ran and reported, whatever it found; with ``--strict`` (for
+monitoring scripts) 1 when a required check fails, including an invalid configuration (the
+doctor still checks the devices then); 2 bad usage, e.g. a ``--config`` file that does not
+exist.
 
 ``checkin readers [--json]``: the cameras, PC/SC readers and serial ports of this machine.
 JSON: ``{"cameras": [{"index", "name", "width", "height"}], "pcsc": [names],

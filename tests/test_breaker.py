@@ -117,3 +117,36 @@ def test_with_the_outbox_sender_running_no_scan_is_the_probe(intake, healthy_san
     finally:
         sender.stop()
     assert not intake.probing_in_background
+
+
+def test_offline_since_counts_from_going_offline_not_from_the_last_probe():
+    """GIVEN a gateway that stays down for 30 minutes, probed every 5 s
+    THEN the status says offline since the first failure (the desk's "offline for N
+    minutes" grows), the cooldown still runs from the last failed probe, and coming back
+    online clears it."""
+    clock = Clock()
+    breaker = CircuitBreaker(cooldown_s=10, max_cooldown_s=120, clock=clock)
+    clock.now = 100.0
+    breaker.failed("down")
+    assert breaker.status.offline_since == 100.0 and breaker.status.since == 100.0
+    probes = 0
+    while clock.now < 100.0 + 30 * 60:
+        clock.now += 5
+        if breaker.allow():
+            probes += 1
+            breaker.failed("still down")
+    status = breaker.status
+    assert status.state is BreakerState.OPEN and probes > 10
+    assert status.offline_since == 100.0 and status.since == 100.0
+    assert clock.now - status.since >= 30 * 60
+    # the cooldown is timed from the last probe (capped at 120 s), not from going offline
+    last_probe = clock.now
+    while not breaker.allow():
+        clock.now += 1
+    assert 0 < clock.now - last_probe <= 120
+    breaker.succeeded()
+    assert breaker.online and breaker.status.offline_since is None
+    assert breaker.status.since == clock.now
+    clock.now += 50
+    breaker.failed("down again")
+    assert breaker.status.offline_since == clock.now == breaker.status.since

@@ -250,9 +250,7 @@ def test_a_slow_lookup_does_not_replace_the_next_patients_verdict(
     asked = sum(healthy_sandbox.requests_by_card.values())  # the sandbox serves every test
     healthy_sandbox.faults.set("slow", 1.5)
     window.submit(payload_text("eligible-old"))
-    qtbot.waitUntil(
-        lambda: sum(healthy_sandbox.requests_by_card.values()) > asked, timeout=WAIT_MS
-    )
+    qtbot.waitUntil(lambda: sum(healthy_sandbox.requests_by_card.values()) > asked, timeout=WAIT_MS)
     qtbot.wait(300)  # counted on arrival; let its handler reach the fault's sleep
     healthy_sandbox.faults.set("none")
     with qtbot.waitSignal(window.checked_in, timeout=WAIT_MS) as first:
@@ -396,10 +394,15 @@ def test_officer_scanning_their_cccd_at_the_lock_fills_the_form(qtbot, make_desk
         window.activateWindow()
     window.lock()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.sign_in.citizen_id)
-    send_burst(clock, payload_text("eligible-cccd"))
-    assert window.sign_in.name.text() == "Lê Thị Bình"
-    assert window.sign_in.citizen_id.text() == "079303001234"
+    officer = session.config.gateway.officer
+    own_card = f"{officer.citizen_id}||{officer.name}|01011990|Nam|Hà Nội|01012025"
+    send_burst(clock, own_card)
+    assert window.sign_in.name.text() == officer.name
+    assert window.sign_in.citizen_id.text() == officer.citizen_id
+    assert QApplication.focusWidget() is window.sign_in.citizen_id  # Enter signs in
     assert window.locked
+    send_burst(clock, payload_text("eligible-cccd"))  # a patient's CCCD: not taken
+    assert window.sign_in.citizen_id.text() == officer.citizen_id
 
 
 def test_wedge_scanner_burst_is_checked_in(qtbot, make_desk, session):

@@ -143,11 +143,14 @@ def test_idle_desk_locks_hides_the_patient_and_takes_no_scans(qtbot, make_desk, 
 
 
 def test_scanning_ones_own_cccd_at_the_lock_fills_the_form(qtbot, make_desk, session):
+    officer = session.config.gateway.officer
     window = make_desk(session)
     window.lock()
-    window.submit(payload_text("eligible-cccd"))
-    assert window.sign_in.name.text() == "Lê Thị Bình"
-    assert window.sign_in.citizen_id.text() == "079303001234"
+    window.submit(payload_text("eligible-cccd"))  # a patient's CCCD: not taken at the lock
+    assert window.sign_in.citizen_id.text() == ""
+    window.submit(f"{officer.citizen_id}||{officer.name}|01011990|Nam|Hà Nội|01012025")
+    assert window.sign_in.name.text() == officer.name
+    assert window.sign_in.citizen_id.text() == officer.citizen_id
     assert window.locked  # Enter still needed
 
 

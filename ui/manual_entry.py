@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -124,6 +125,7 @@ class ManualEntryDialog(QDialog):
             form.addRow(caption, widget)
             error = QLabel()
             error.setWordWrap(True)
+            error.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             error.setStyleSheet("font-size: 14px; font-weight: bold; color: #b71c1c;")
             error.hide()
             self.errors[key] = error
@@ -155,6 +157,7 @@ class ManualEntryDialog(QDialog):
             label.setText(problems.get(key, ""))
             label.setVisible(key in problems)
         if identity is None:
+            self._fit()
             first = next(k for k in FIELDS if k in problems)
             widget = {"number": self.number, "name": self.name, "birth": self.birth}[first]
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -162,3 +165,18 @@ class ManualEntryDialog(QDialog):
             return
         self.identity = identity
         super().accept()
+
+    def _fit(self) -> None:
+        """Grow the dialog so every shown error line fits under its field (the layout wraps
+        them to the field's width; a window does not grow by itself for that)."""
+        layout = self.layout()
+        layout.invalidate()
+        layout.activate()
+        width = max(self.width(), self.minimumSizeHint().width())
+        if layout.hasHeightForWidth():
+            height = layout.totalHeightForWidth(width)
+        else:
+            height = layout.totalSizeHint().height()
+        height = max(height, layout.totalMinimumSize().height())
+        if width > self.width() or height > self.height():
+            self.resize(width, max(height, self.height()))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QTimer, Signal
@@ -59,7 +60,7 @@ def clean_name(name: str) -> str:
 
 
 def validate_officer(name: str, citizen_id: str) -> tuple[Officer | None, str | None]:
-    """``(officer, None)`` or ``(None, a Vietnamese message saying what to fix)``."""
+    """``(officer, None)`` or ``(None, a message in the current language saying what to fix)``."""
     name = clean_name(name)
     digits = re.sub(r"\s", "", citizen_id)
     if not name:
@@ -88,6 +89,7 @@ class SignInPage(QWidget):
         self.setObjectName("signin")
         self.locked_by: Officer | None = None
         self._locked_at: datetime | None = None
+        self._problem: Callable[[], str] | None = None  # re-rendered by retranslate
         card = QFrame()
         card.setObjectName("signin_card")
         card.setStyleSheet(
@@ -154,7 +156,7 @@ class SignInPage(QWidget):
     def prepare(self, default: Officer | None, locked_by: Officer | None = None) -> None:
         self.locked_by = locked_by
         self._locked_at = datetime.now() if locked_by else None
-        self.error.hide()
+        self._show_problem(None)
         officer = locked_by or default
         self.name.setText(officer.name if officer else "")
         self.citizen_id.setText("" if locked_by or not officer else officer.citizen_id)
@@ -166,23 +168,48 @@ class SignInPage(QWidget):
         field.selectAll()
 
     def fill_from_identity(self, identity: Identity) -> bool:
-        """An officer scanning their own CCCD fills the form (Enter still signs in)."""
+        """An officer scanning their own CCCD fills the form (Enter still signs in).
+
+        At a lock only the locked officer's own card is taken: any other CCCD (a patient's,
+        seen by the camera) is refused (``False``: the desk says scans are not taken), so it
+        can neither sign in as the officer nor show a patient's citizen ID. Only empty fields
+        are filled (a typed start of the same ID is completed); a card that disagrees with
+        what is typed is refused. The focus stays in the field being typed in."""
         if not identity.citizen_id or not identity.full_name:
             return False
-        self.name.setText(identity.full_name)
-        self.citizen_id.setText(identity.citizen_id)
-        self.button.setFocus(Qt.FocusReason.OtherFocusReason)
+        locked_by = self.locked_by
+        if locked_by is not None and identity.citizen_id != locked_by.citizen_id:
+            return False
+        name = clean_name(self.name.text()).casefold()
+        names = {clean_name(identity.full_name).casefold()}
+        if locked_by is not None:
+            names.add(clean_name(locked_by.name).casefold())
+        typed = self.citizen_id.text()
+        if (name and name not in names) or not identity.citizen_id.startswith(typed):
+            return False
+        if not name:
+            self.name.setText(identity.full_name)
+        if typed != identity.citizen_id:
+            self.citizen_id.setText(identity.citizen_id)
+        self._show_problem(None)
+        if QApplication.focusWidget() not in (self.name, self.citizen_id):
+            self.button.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
     def submit(self) -> None:
-        officer, problem = validate_officer(self.name.text(), self.citizen_id.text())
+        officer, _ = validate_officer(self.name.text(), self.citizen_id.text())
         if officer is None:
-            self.error.setText(problem or "")
-            self.error.show()
+            name, citizen_id = self.name.text(), self.citizen_id.text()
+            self._show_problem(lambda: validate_officer(name, citizen_id)[1] or "")
             self.focus_first_empty() if not self.name.text().strip() else self._focus_bad()
             return
-        self.error.hide()
+        self._show_problem(None)
         self.signed_in.emit(officer)
+
+    def _show_problem(self, problem: Callable[[], str] | None) -> None:
+        self._problem = problem
+        self.error.setText(problem() if problem else "")
+        self.error.setVisible(problem is not None)
 
     def _focus_bad(self) -> None:
         name_ok = validate_officer(self.name.text(), "000000000000")[0] is not None
@@ -221,6 +248,8 @@ class SignInPage(QWidget):
         self.name.setPlaceholderText(tr("ví dụ: Nguyễn Văn An"))
         self.citizen_id.setPlaceholderText(tr("12 chữ số"))
         self.button.setText(tr("Đăng nhập (Enter)"))
+        if self._problem is not None:
+            self.error.setText(self._problem())
         self.hint.setText(
             tr("Mẹo: quét mã QR trên CCCD của chính cán bộ để điền nhanh. Ctrl+Q: thoát.")
         )
