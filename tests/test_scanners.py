@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QVBoxLayout,
 
 from checkin.formats import ParseFailure, parse_payload
 from checkin.formats.hexutf8 import TELEX, simulate_ime
+from drivers.keystrokes import unikey_keys
 from drivers.scan_framing import DuplicateGuard, Scan, ScanError, ScanEvent, ScanFramer
 from drivers.serial_scanner import (
     ReplayScanner,
@@ -722,22 +723,6 @@ def test_auto_repeat_and_shortcuts_pass_straight_through(desk):
     )
     QApplication.sendEvent(desk.name, backspace)
     assert desk.name.text() == ""  # nothing held: a Backspace goes straight through
-
-
-def unikey_keys(text: str) -> list[str]:
-    """What a wedge scanner's keys become under a Unikey-style Telex input method on Windows:
-    each key either arrives as itself or as Backspaces erasing the part of the word that
-    changes followed by its new letters (``aa`` → ``a``, ``\b``, ``â``)."""
-    keys: list[str] = []
-    shown = ""
-    for n in range(1, len(text) + 1):
-        now = simulate_ime(text[:n], TELEX)
-        common = 0
-        while common < min(len(shown), len(now)) and shown[common] == now[common]:
-            common += 1
-        keys += ["\b"] * (len(shown) - common) + list(now[common:])
-        shown = now
-    return keys
 
 
 def test_a_burst_rewritten_by_unikey_telex_is_one_scan_that_parses(desk):
