@@ -224,8 +224,7 @@ def cmd_visits(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--date must be YYYY-MM-DD, got {day!r}") from None
     config = _config(args)
-    with _open_store(config.store_path) as store:
-        visits = [v.to_json() for v in store.visits_on(day)]
+    visits = _visits_on(config.store_path, day)
 
     def human() -> list[str]:
         if not visits:
@@ -234,6 +233,20 @@ def cmd_visits(args: argparse.Namespace) -> int:
 
     emit(args, visits, human)
     return 0
+
+
+def _visits_on(path: str | Path, day: str) -> list[dict]:
+    """The day's visits; none, and nothing created, when there is no store there yet (a
+    command that only reads leaves no empty database behind on a mistyped path)."""
+    from checkin.store_path import store_path_problem
+
+    problem = store_path_problem(path)
+    if problem is not None:
+        raise UsageError(f"store path {problem}")
+    if not Path(path).exists():
+        return []
+    with _open_store(path) as store:
+        return [v.to_json() for v in store.visits_on(day)]
 
 
 def _visit_line(v: dict) -> str:

@@ -222,6 +222,15 @@ def test_intake_of_a_number_alone_creates_no_store(tmp_path):
     assert not store.parent.exists()
 
 
+def test_visits_on_a_store_not_yet_made_lists_none_and_creates_nothing(tmp_path):
+    config = tmp_path / "c.toml"
+    store = tmp_path / "new" / "n.db"
+    config.write_text(f'[store]\npath = "{store}"\n', encoding="utf-8")
+    result = run("--config", str(config), "visits", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout) == []
+    assert not store.parent.exists()
+
+
 def test_a_password_of_the_wrong_type_is_not_printed(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("[gateway]\npassword = 98765432123\n", encoding="utf-8")
