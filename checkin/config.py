@@ -563,7 +563,14 @@ class Config:
 
     @property
     def store_path(self) -> Path:
-        return Path(self.store.path) if self.store.path else default_data_dir() / "checkin.db"
+        """``[store] path``; a relative one is taken from the configuration file's folder (the
+        desk may be started from anywhere: a shortcut, a service, a terminal)."""
+        if not self.store.path:
+            return default_data_dir() / "checkin.db"
+        path = Path(self.store.path).expanduser()
+        if not path.is_absolute() and self.source_path is not None:
+            return Path(self.source_path).parent / path
+        return path
 
 
 SECTIONS: dict[str, type] = {

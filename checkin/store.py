@@ -775,12 +775,13 @@ def _backfill_numbers(db: sqlite_utils.Database) -> None:
 
 def _refresh_decision(db: sqlite_utils.Database, visit_id: int, decision: Decision) -> bool:
     """A second scan with an online answer updates today's visit; an offline one does not
-    overwrite what is known. True when the visit was updated."""
+    overwrite what is known. The patient is at the desk with the new verdict on screen, so a
+    flag left by an earlier re-check ("needs attention") is cleared. True when updated."""
     if decision.status is Status.UNVERIFIED:
         return False
     db.execute(
         "UPDATE visits SET status = ?, result_code = ?, source = ?, decision_json = ?,"
-        " updated_at = ? WHERE id = ?",
+        " needs_attention = 0, updated_at = ? WHERE id = ?",
         [
             decision.status.value,
             decision.result_code,

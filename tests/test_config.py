@@ -54,7 +54,7 @@ def test_good_file_loads(tmp_path):
     config = load_config(write(tmp_path, GOOD))
     assert config.gateway.timeout_s == 8.0
     assert config.gateway.officer.citizen_id == "001090000001"
-    assert config.store_path == Path("desk.db")
+    assert config.store_path == tmp_path / "desk.db"  # next to the configuration file
     assert missing_gateway_settings(config) == []
 
 
@@ -390,3 +390,17 @@ def test_no_keyring_degrades_with_a_clear_message(tmp_path, monkeypatch, no_keyr
     assert caught.value.problem.key == "gateway.password"
     with pytest.raises(KeyringUnavailable, match="username"):
         cfg.save_password("", "s3cret")
+
+
+def test_a_relative_store_path_is_taken_from_the_configuration_files_folder(tmp_path):
+    """The desk may be started from a shortcut, a service or any terminal: ``path =
+    "desk.db"`` means next to the configuration file, whatever the current folder."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "checkin.toml"
+    path.write_text('[store]\npath = "data/desk.db"\n', encoding="utf-8")
+    assert load_config(path, secrets=False).store_path == folder / "data" / "desk.db"
+    path.write_text(f'[store]\npath = "{tmp_path / "abs.db"}"\n', encoding="utf-8")
+    assert load_config(path, secrets=False).store_path == tmp_path / "abs.db"
+    path.write_text('[store]\npath = "~/desk.db"\n', encoding="utf-8")
+    assert load_config(path, secrets=False).store_path == Path.home() / "desk.db"

@@ -210,3 +210,51 @@ def test_no_credentials_in_logs_or_errors(sandbox, caplog):
     text = caplog.text + "\n".join(messages)
     for secret in (*SECRETS, token, "token=", "password="):
         assert secret not in text
+
+
+def test_a_gzip_reply_is_read(sandbox):
+    """requests asks for gzip; a gateway or proxy that compresses its reply must still be
+    read (the body is read from the raw stream against a deadline, so it is unzipped there)."""
+    import gzip
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    p = person("eligible-old")
+    answer = {
+        "maKetQua": "000",
+        "ghiChu": "ok",
+        "maThe": p.card_number,
+        "hoTen": p.full_name,
+        "ngaySinh": "12/05/1985",
+        "gtTheTu": "01/01/2026",
+        "gtTheDen": "31/12/2027",
+        "maDKBD": "01001",
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.startswith("/api/token/take"):
+                reply = {"maKetQua": "200", "APIKey": {"access_token": "t", "id_token": "i"}}
+            else:
+                reply = answer
+            body = gzip.compress(json.dumps(reply).encode())
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = GatewayClient(f"http://127.0.0.1:{server.server_port}", "u", "p", OFFICER)
+        got = client.check_card(query_for(p))
+    finally:
+        server.shutdown()
+    assert got.result_code == "000"

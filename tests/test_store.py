@@ -185,3 +185,29 @@ def test_purge_removes_old_cached_answers_but_keeps_the_audit(store):
     assert store.purge_answers(timedelta(days=90)) == 0
     assert store.cached_answer(person(1), max_age=timedelta(days=365)) is not None
     assert len(store.audit_rows()) == 2
+
+
+def test_an_online_rescan_clears_the_attention_flag_of_a_recheck(tmp_path):
+    """GIVEN a visit re-checked later and found not eligible (flagged for the desk) WHEN the
+    patient is scanned again and the gateway answers THEN the new verdict replaces it and the
+    flag is cleared: the patient is at the desk, the verdict on screen."""
+    from checkin.eligibility import Decision, without_answer
+    from checkin.formats import parse_or_raise
+    from checkin.model import Source, Status
+    from checkin.store import Store, now_local
+    from tests.conftest import payload
+
+    identity = parse_or_raise(payload("eligible-old"))
+    with Store(tmp_path / "s.db") as store:
+        visit, _ = store.register_visit(identity, without_answer("down"))
+        (entry,) = store.due_outbox(now=now_local().replace(year=2100))
+        expired = Decision(Status.NOT_ELIGIBLE, "010", "Thẻ hết hạn", "", Source.ONLINE)
+        store.complete_recheck(entry, expired, resolved=True)
+        assert store.visit(visit.id).needs_attention
+        assert store.attention_count(visit.visit_date) == 1
+        fine = Decision(Status.ELIGIBLE, "000", "Thẻ còn giá trị", "", Source.ONLINE)
+        again, reopened = store.register_visit(identity, fine)
+        assert reopened and again.id == visit.id
+        assert store.visit(visit.id).status is Status.ELIGIBLE
+        assert not store.visit(visit.id).needs_attention
+        assert store.attention_count(visit.visit_date) == 0

@@ -321,8 +321,8 @@ class GatewayClient:
         parts: list[bytes] = []
         size = 0
         while True:
-            try:
-                chunk = read(READ_CHUNK)
+            try:  # decoded: requests asks for gzip/deflate, and the raw stream does not unzip
+                chunk = read(READ_CHUNK, decode_content=True)
             except urllib3.exceptions.ReadTimeoutError:  # raw reads are not wrapped by requests
                 raise GatewayUnavailable(
                     f"{self._host} did not answer within {self._timeout[1]:g} s"
