@@ -452,8 +452,13 @@ class DeskWindow(QMainWindow):
         self.reads.run(
             lambda: self.intake.store.acknowledge(visit_id),
             lambda _done: self._handled(number),
-            lambda exc: log.warning("cannot clear the attention flag: %s", exc),
+            lambda exc: self._handle_failed(exc),
         )
+
+    def _handle_failed(self, exc: BaseException) -> None:
+        log.warning("cannot clear the attention flag: %s", exc)
+        self.say(text.handle_failed)
+        self.sounds.play("error")
 
     def _handled(self, number: int) -> None:
         self.say(lambda: text.handled(number))

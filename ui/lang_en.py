@@ -127,6 +127,8 @@ DESK = {
     "Đã xử lý số thứ tự {number}: bỏ khỏi 'Cần xử lý'":
         "No. {number} dealt with: no longer needs attention",
     "Đã xử lý lượt cần xử lý": "Mark as dealt with",
+    "Không ghi được 'đã xử lý' (đã ghi nhật ký): thử lại F7, nếu vẫn lỗi báo IT":
+        "Could not record 'dealt with' (logged): press F7 again; if it fails again, call IT",
 
     "Mã QR không hợp lệ: không phải thẻ BHYT, CCCD hay VssID. Quét lại hoặc nhập tay (F2)."
     " Chi tiết: {reason}":

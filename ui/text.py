@@ -448,6 +448,10 @@ def nothing_to_handle() -> str:
     return tr("Chọn một lượt đang 'Cần xử lý' (tô đỏ) rồi nhấn F7 khi đã xử lý xong")
 
 
+def handle_failed() -> str:
+    return tr("Không ghi được 'đã xử lý' (đã ghi nhật ký): thử lại F7, nếu vẫn lỗi báo IT")
+
+
 def handled(number: int) -> str:
     return tr("Đã xử lý số thứ tự {number}: bỏ khỏi 'Cần xử lý'", number=number)
 
