@@ -810,7 +810,8 @@ class DeskWindow(QMainWindow):
         ):
             return
         self.current_visit = fresh
-        if self.runner.pending == 0:
+        chip_reading = self.chip is not None and getattr(self.chip, "busy", False)
+        if self.runner.pending == 0 and not chip_reading:  # not over a "reading…" banner
             self.banner.show_decision(fresh.decision)
             self.patient.show_patient(fresh.identity, fresh.decision)
 
