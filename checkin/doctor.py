@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from checkin import store_path
 from checkin.config import (
     CameraConfig,
     Config,
@@ -993,25 +994,21 @@ def _size_text(size: int) -> str:
     return f"{size} bytes"  # pragma: no cover
 
 
-def _writable_folder(path: Path) -> Path | None:
-    """The nearest existing folder above ``path`` when this user cannot write to it."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return None if os.access(folder, os.W_OK) else folder
-
-
 def _path_check(path: Path) -> Check | None:
-    """A failed check when ``path`` cannot be a file at all: a folder, or under a file."""
-    shown = str(path)
-    if path.is_dir():
+    """A failed check when ``path`` cannot be the store at all, as checkin.store_path judges
+    it (a folder, under a file, a folder this user cannot write); what opening the file tells
+    (not SQLite, damaged) is left to :func:`check_store`."""
+    problem = check_store_path(path)
+    if problem is None:
+        return None
+    shown, values = str(path), problem.values
+    if problem.phrase is store_path.IS_FOLDER:
         example = str(path / "checkin.db")
         return _check(
             "store", False, T.STORE_IS_FOLDER, T.STORE_PATH_FIX, path=shown, example=example
         )
-    blocker = next((p for p in path.parents if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        example = str(blocker.parent / "checkin.db")
+    if problem.phrase is store_path.UNDER_FILE:
+        blocker = Path(values["blocker"])
         return _check(
             "store",
             False,
@@ -1019,7 +1016,16 @@ def _path_check(path: Path) -> Check | None:
             T.STORE_PATH_FIX,
             path=shown,
             blocker=str(blocker),
-            example=example,
+            example=str(blocker.parent / "checkin.db"),
+        )
+    if problem.phrase is store_path.NO_WRITE:
+        return _check(
+            "store",
+            False,
+            T.STORE_UNWRITABLE,
+            T.STORE_UNWRITABLE_FIX,
+            path=shown,
+            folder=values["folder"],
         )
     return None
 
@@ -1031,16 +1037,6 @@ def check_store(path: Path, limit_s: float = 2.0) -> Check:
     if bad_path is not None:
         return bad_path
     if not path.exists():
-        blocked = _writable_folder(path)
-        if blocked is not None:
-            return _check(
-                "store",
-                False,
-                T.STORE_UNWRITABLE,
-                T.STORE_UNWRITABLE_FIX,
-                path=shown,
-                folder=str(blocked),
-            )
         return _check("store", True, T.STORE_NEW, path=shown)
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
         return _check(
