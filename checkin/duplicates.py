@@ -83,3 +83,25 @@ def possible_duplicates(
         for visit in candidates
         if visit.id != exclude_visit and is_possible_duplicate(identity, visit.identity)
     ]
+
+
+def duplicates_among(visits: list[Visit]) -> dict[int, list[Visit]]:
+    """For each visit, the others of the list that may be the same person under another
+    number (see the module doc): grouped by name and birth year first, so a day of a few
+    hundred visits costs one pass, not every pair."""
+    groups: dict[tuple[str, str], list[Visit]] = {}
+    for visit in visits:
+        name, born = normalize_name(visit.identity.full_name), visit.identity.date_of_birth
+        if name and born:
+            groups.setdefault((name, born[:4]), []).append(visit)
+    found: dict[int, list[Visit]] = {}
+    for group in groups.values():
+        for visit in group:
+            others = [
+                other
+                for other in group
+                if other.id != visit.id and is_possible_duplicate(visit.identity, other.identity)
+            ]
+            if others:
+                found[visit.id] = others
+    return found

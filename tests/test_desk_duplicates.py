@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from checkin.duplicates import (
+    duplicates_among,
     is_possible_duplicate,
     normalize_name,
     possible_duplicates,
@@ -101,3 +102,19 @@ def test_possible_duplicates_without_the_narrowing_query():
     visit = Visit(1, "2026-05-14", 1, CARD, without_answer("x"), "", "", "")
     assert possible_duplicates(OnlyVisitsOn([visit]), CCCD, "2026-05-14") == [visit]
     assert possible_duplicates(OnlyVisitsOn([visit]), CARD, "2026-05-14") == []
+
+
+def test_duplicates_among_a_days_list(tmp_path):
+    """The list's Note column: each visit names the others that may be the same person
+    under another number; the same person's own visit and other people are left out."""
+    other = Identity(PayloadKind.CCCD, "Lê Văn An", citizen_id="001080000001",
+                     date_of_birth="1980-01-01")  # fmt: skip
+    with Store(tmp_path / "d.db") as store:
+        card, _ = store.register_visit(CARD, without_answer("down"))
+        cccd, _ = store.register_visit(CCCD, without_answer("down"))
+        store.register_visit(other, without_answer("down"))
+        found = duplicates_among(store.visits_on(card.visit_date))
+    assert {k: [v.id for v in vs] for k, vs in found.items()} == {
+        card.id: [cccd.id],
+        cccd.id: [card.id],
+    }

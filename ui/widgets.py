@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from checkin.duplicates import is_possible_duplicate, normalize_name
+from checkin.duplicates import duplicates_among
 from checkin.eligibility import Decision
 from checkin.model import Identity, Status, mask_number
 from checkin.store import Visit
@@ -652,28 +652,6 @@ def visit_cells(
         _clock_time(visit.presented_at),
         note,
     )
-
-
-def duplicates_among(visits: list[Visit]) -> dict[int, list[Visit]]:
-    """For each visit, the others of the list that may be the same person under another
-    number (checkin.duplicates): grouped by name and birth year first, so a day of a few
-    hundred visits costs one pass, not every pair."""
-    groups: dict[tuple[str, str], list[Visit]] = {}
-    for visit in visits:
-        name, born = normalize_name(visit.identity.full_name), visit.identity.date_of_birth
-        if name and born:
-            groups.setdefault((name, born[:4]), []).append(visit)
-    found: dict[int, list[Visit]] = {}
-    for group in groups.values():
-        for visit in group:
-            others = [
-                other
-                for other in group
-                if other.id != visit.id and is_possible_duplicate(visit.identity, other.identity)
-            ]
-            if others:
-                found[visit.id] = others
-    return found
 
 
 def _clock_time(stamp: str) -> str:
