@@ -50,7 +50,6 @@ class CircuitBreaker:
         self._state = BreakerState.CLOSED
         self._since = clock()  # the last state change (open/half-open too): the cooldown
         self._online_changed = self._since  # the last change between online and offline
-        self._offline_since: float | None = None
         self._probe_out = False
         self._failures = 0
         self._last_error: str | None = None
@@ -99,12 +98,8 @@ class CircuitBreaker:
     def _set(self, state: BreakerState) -> None:
         changed = state is not self._state
         now = self._clock()
-        if state is BreakerState.CLOSED and self._offline_since is not None:
-            self._offline_since = None
-            self._online_changed = now
-        elif state is not BreakerState.CLOSED and self._offline_since is None:
-            self._offline_since = now
-            self._online_changed = now
+        if (state is BreakerState.CLOSED) != (self._state is BreakerState.CLOSED):
+            self._online_changed = now  # went offline, or came back
         self._state = state
         self._since = now
         if changed and self._on_change is not None:
@@ -116,5 +111,5 @@ class CircuitBreaker:
             self._online_changed,
             self._last_error,
             self._failures,
-            self._offline_since,
+            None if self._state is BreakerState.CLOSED else self._online_changed,
         )

@@ -34,7 +34,7 @@ def test_offline_strip_counts_minutes_since_going_offline(
     """GIVEN the gateway goes down and the outbox sender probes it every 5 s for 30 minutes
     THEN the strip says offline for 30 minutes (not 0: each failed probe used to restart it)."""
     session.sender.stop()
-    now = [time.monotonic()]
+    now = [100_000.0]  # a whole number: 360 steps of 5 s add up to exactly 30 min
     clock = lambda: now[0]  # noqa: E731
     session.intake.breaker = CircuitBreaker(clock=clock)
     fake_time = types.SimpleNamespace(monotonic=clock, perf_counter=time.perf_counter)

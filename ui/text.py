@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from checkin.eligibility import Decision
+from checkin.eligibility import ACCOUNT_REFUSED_WORDS, Decision
 from checkin.model import Gender, Source, Status
 from ui.i18n import VIETNAMESE, language, tr
 
@@ -647,7 +647,7 @@ def _fill(key: str, values: dict[str, str]) -> str:
 
 def _why_words(why: str) -> str:
     """Why a cached answer is shown, in the current language."""
-    if why == "cổng BHXH từ chối tài khoản bệnh viện, báo IT":
+    if why == ACCOUNT_REFUSED_WORDS:
         return tr("cổng BHXH từ chối tài khoản bệnh viện, báo IT")
     return tr("cổng BHXH không trả lời")
 
