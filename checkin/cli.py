@@ -186,7 +186,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_intake(args: argparse.Namespace) -> int:
-    from checkin.formats import PayloadError
     from checkin.intake import why_not_admissible
 
     text = _payload_arg(args.payload)
@@ -198,10 +197,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
         raise UsageError(f"not a patient QR: {missing}")
     config = _config(args)
     with _open_intake(config, require_gateway=False) as intake:
-        try:
-            outcome = intake.handle(text)
-        except PayloadError as exc:
-            raise UsageError(f"not a patient QR: {exc}") from None
+        outcome = intake.admit(result)  # parsed and judged admissible above, once
     data = outcome.to_json()
 
     def human() -> list[str]:

@@ -141,9 +141,10 @@ class Intake:
             return Recheck(self._fallback(identity, NO_GATEWAY, message=NO_GATEWAY_MESSAGE), None)
         if not identity.full_name or not identity.date_of_birth:
             return Recheck(self._fallback(identity, NO_NAME, message=NO_NAME_MESSAGE), None)
-        answer, error, lookup = self._ask(identity)
+        sent, lookup = self._ask(identity)
+        answer, error = sent.answer, sent.error
         if answer is None:
-            if error and error.startswith(ACCOUNT_REFUSED):  # not "down": IT must act
+            if sent.refused:  # not "down": IT must act
                 decision = self._fallback(
                     identity, error, message=ACCOUNT_MESSAGE, why=eligibility.ACCOUNT_REFUSED_WORDS
                 )
@@ -174,9 +175,10 @@ class Intake:
             return Recheck(eligibility.without_answer(NO_GATEWAY, message=NO_GATEWAY_MESSAGE), None)
         if not identity.full_name or not identity.date_of_birth:
             return Recheck(eligibility.without_answer(NO_NAME, message=NO_NAME_MESSAGE), None)
-        answer, error, lookup = self._ask(identity, idempotency_key=idempotency_key)
+        sent, lookup = self._ask(identity, idempotency_key=idempotency_key)
+        answer = sent.answer
         if answer is None:
-            return Recheck(eligibility.without_answer(error or "no answer"), lookup)
+            return Recheck(eligibility.without_answer(sent.error or "no answer"), lookup)
         if not eligibility.is_card_answer(answer):
             return Recheck(eligibility.without_answer(f"gateway code {answer.result_code}"), lookup)
         return Recheck(eligibility.decide(answer, facility_code=self.facility_code), lookup)
@@ -209,10 +211,9 @@ class Intake:
 
     def _ask(
         self, identity: Identity, *, idempotency_key: str | None = None
-    ) -> tuple[CardAnswer | None, str | None, LookupRecord]:
-        """One lookup through the breaker: ``(answer, None, lookup)`` or ``(None, error,
-        lookup)``. The lookup (with its evidence) is returned, not written: the caller stores
-        it with the visit it was for."""
+    ) -> tuple[_Sent, LookupRecord]:
+        """One lookup through the breaker: what it gave, and the lookup (with its evidence),
+        returned, not written: the caller stores it with the visit it was for."""
         assert self.gateway is not None
         number = identity.lookup_number
         query = CardQuery(number, identity.full_name, identity.date_of_birth or "")
@@ -222,7 +223,7 @@ class Intake:
             lookup = LookupRecord(
                 self.officer, number, None, error, False, at, query=query, sent=False
             )
-            return None, error, lookup
+            return _Sent(None, error, None, None), lookup
         sent = self._send(query, idempotency_key)
         answer = sent.answer
         cache = answer is not None and eligibility.is_card_answer(answer)
@@ -237,7 +238,7 @@ class Intake:
             http_status=sent.status,
             raw_reply=sent.raw,
         )
-        return answer, sent.error, lookup
+        return sent, lookup
 
     def _send(self, query: CardQuery, idempotency_key: str | None = None) -> _Sent:
         assert self.gateway is not None
@@ -249,8 +250,9 @@ class Intake:
             else:
                 self.breaker.succeeded()  # it answered; the account is the problem
             log.warning("lookup of %s failed: %s", mask_number(query.number), exc)
-            error = str(exc) if isinstance(exc, GatewayUnavailable) else f"{ACCOUNT_REFUSED}: {exc}"
-            return _Sent(None, error, exc.status, exc.raw)
+            if isinstance(exc, GatewayUnavailable):
+                return _Sent(None, str(exc), exc.status, exc.raw)
+            return _Sent(None, f"account refused: {exc}", exc.status, exc.raw, refused=True)
         except Exception as exc:  # an answer no one foresaw: the visit must still be registered
             # one line where the officer or IT reads; the traceback only in debug logging
             log.error("lookup of %s failed unexpectedly: %s", mask_number(query.number), exc)
@@ -291,13 +293,13 @@ class _Sent:
     error: str | None
     status: int | None
     raw: str | None
+    refused: bool = False  # the gateway answered but refused the hospital's account
 
 
 NO_GATEWAY = "no gateway configured"
 NO_GATEWAY_MESSAGE = "Chưa xác minh: chưa cấu hình cổng BHXH"
 NO_NAME = "name or birth date missing: cannot ask the gateway"
 NO_NAME_MESSAGE = "Chưa xác minh: thiếu họ tên hoặc ngày sinh để tra cứu"
-ACCOUNT_REFUSED = "account refused"  # the start of the error of a lookup the account failed
 ACCOUNT_MESSAGE = "Chưa xác minh: cổng BHXH từ chối tài khoản bệnh viện, báo IT"
 
 
