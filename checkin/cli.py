@@ -234,12 +234,18 @@ def cmd_visits(args: argparse.Namespace) -> int:
 def _visits_on(path: str | Path, day: str) -> list[dict]:
     """The day's visits; none, and nothing created, when there is no store there yet (a
     command that only reads leaves no empty database behind on a mistyped path)."""
+    if not _store_exists(path):
+        return []
+    with _open_store(path) as store:
+        return [v.to_json() for v in store.visits_on(day)]
+
+
+def _store_exists(path: str | Path) -> bool:
+    """Whether a command that only reads has a store to read: False (nothing to show, and
+    nothing is created) when none is there yet; an unusable path is named on opening it."""
     from checkin.store_path import store_path_problem
 
-    if not Path(path).exists() and store_path_problem(path) is None:
-        return []
-    with _open_store(path) as store:  # an unusable path is named there
-        return [v.to_json() for v in store.visits_on(day)]
+    return Path(path).exists() or store_path_problem(path) is not None
 
 
 def _visit_line(v: dict) -> str:
@@ -257,6 +263,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     if not 0 < args.visit_id <= SQLITE_MAX_INT:  # SQLite cannot even look such a number up
         raise UsageError(f"no visit {args.visit_id}")
     config = _config(args)
+    if not _store_exists(config.store_path):  # a read creates no empty database
+        raise UsageError(f"no visit {args.visit_id}")
     with _open_store(config.store_path) as store:
         try:
             visit = store.visit(args.visit_id).to_json()

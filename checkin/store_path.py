@@ -149,7 +149,7 @@ def open_store(path: str | Path) -> Store:
         except OSError as exc:  # its folder cannot be made: permissions, a read-only disk
             problem = PathProblem(CANNOT_CREATE, {"path": shown, "error": exc.strerror or str(exc)})
         except sqlite3.DatabaseError as exc:
-            if str(exc) != "file is not a database":
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_NOTADB:
                 raise  # locked, damaged, disk full: unexpected
             problem = PathProblem(NOT_SQLITE, {"path": shown})
         except AlterError as exc:  # an SQLite file whose tables are not ours

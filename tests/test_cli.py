@@ -487,3 +487,12 @@ def test_standard_input_that_is_not_utf8_is_exit_2(tmp_path):
         )
         assert_one_line_exit_2(result, "standard input is not valid UTF-8 text")
     assert not (tmp_path / "x.db").exists()  # no visit registered
+
+
+def test_evidence_on_a_store_not_yet_made_creates_nothing(tmp_path):
+    config = tmp_path / "c.toml"
+    store = tmp_path / "new" / "n.db"
+    config.write_text(f'[store]\npath = "{store}"\n', encoding="utf-8")
+    result = run("--config", str(config), "evidence", "1")
+    assert result.returncode == 2 and "no visit 1" in result.stderr
+    assert not store.parent.exists()
