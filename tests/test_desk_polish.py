@@ -289,7 +289,7 @@ def test_background_rechecks_reach_the_list_and_the_banner_without_f5(
     session.intake.breaker = CircuitBreaker(cooldown_s=0)
     OutboxSender(session.intake).run_once(everything=True)
 
-    window.refresh_counts()  # what the 5 s timer does
+    window.counts_timer.timeout.emit()  # the 5 s timer firing
     qtbot.waitUntil(lambda: window.attention == 1 and window.pending == 0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.current_visit.status is Status.ELIGIBLE, timeout=WAIT_MS)
     assert window.banner.status is Status.ELIGIBLE

@@ -33,6 +33,7 @@ from checkin.gateway import GatewayClient
 from checkin.intake import Intake
 from checkin.model import Officer
 from checkin.outbox import OutboxSender
+from checkin.qr import DEFAULT_DECODER
 from checkin.store import Store
 from checkin.store_path import StorePathError, open_store
 from drivers.camera import Camera, make_camera
@@ -271,7 +272,7 @@ def _decode_fps(config: Config | None, cameras: list[Camera]) -> float | None:
 
 def _decoder_name(config: Config | None) -> str:
     """``[camera] decoder``: which QR decoder the camera uses (zxing unless set)."""
-    return str(getattr(_section(config, "camera"), "decoder", "zxing"))
+    return str(getattr(_section(config, "camera"), "decoder", DEFAULT_DECODER))
 
 
 def open_window(

@@ -18,7 +18,6 @@ import json
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -221,9 +220,8 @@ class _DemoRun:
             saved = save_screenshot(self.window, self.target)
             if saved is None:
                 print(f"checkin: could not write {self.target}", file=sys.stderr)
-        visits = self.session.store.visits_on(date.today().isoformat())
         data = {
-            "visits": [v.to_json() for v in visits],
+            "visits": [v.to_json() for v in self.window.visits.visits],  # as loaded, settled
             "recordings": {
                 "videos": self.videos,
                 "serial_streams": 1,

@@ -129,7 +129,7 @@ class DeskWindow(QMainWindow):
         self.tool_dialogs: dict[str, QWidget] = {}  # "settings", "diagnostics" while open
         self._status_words: Callable[[], str] | None = None  # the status line, re-rendered
         self._user_selected = False  # a row picked in the list since the last check-in
-        self._serial_state = ""  # "", "connected" or "lost" (the serial scanner)
+        self._serial_lost = False  # the serial scanner's port failed; the driver retries
         self._camera_done = camera is None
         self._camera_state = "none" if camera is None else "waiting"
         self._camera_name = ""
@@ -348,7 +348,7 @@ class DeskWindow(QMainWindow):
         self.sign_in.signed_in.connect(self._unlock)
         self.counts_timer = QTimer(self)
         self.counts_timer.setInterval(COUNTS_INTERVAL_MS)
-        self.counts_timer.timeout.connect(self.refresh_counts)
+        self.counts_timer.timeout.connect(lambda: self.refresh_counts(follow=True))
         self.offline_timer = QTimer(self)
         self.offline_timer.setInterval(OFFLINE_INTERVAL_MS)
         self.offline_timer.timeout.connect(self.update_offline)
@@ -483,12 +483,14 @@ class DeskWindow(QMainWindow):
             lambda: self.intake.store.visits_on(day), self._on_visits, self._on_visits_failed
         )
 
-    def refresh_counts(self) -> None:
-        """Pending re-checks and visits needing attention, read off the GUI thread."""
+    def refresh_counts(self, *, follow: bool = False) -> None:
+        """Pending re-checks and visits needing attention, read off the GUI thread.
+        ``follow`` (the timer's): when they changed, re-checks landed in the background, so
+        the list is reloaded too; callers that just reloaded it leave it False."""
         store, day = self.intake.store, self.intake.clock().date().isoformat()
         self.reads.run(
             lambda: (store.pending_count(), store.attention_count(day)),
-            self._on_counts,
+            lambda counts: self._on_counts(counts, follow=follow),
             lambda exc: log.warning("cannot count re-checks: %s", exc),
         )
 
@@ -688,7 +690,7 @@ class DeskWindow(QMainWindow):
                 "lost": text.camera_lost(name),
                 "paused": text.camera_paused(),
             }.get(state, "")
-        if self._serial_state == "lost":
+        if self._serial_lost:
             words = text.DETAIL_SEPARATOR.join(filter(None, [words, text.serial_caption()]))
         self.camera_caption.setText(words)
 
@@ -824,11 +826,11 @@ class DeskWindow(QMainWindow):
         self.show_error(text.visits_error())
         self._check_settled()
 
-    def _on_counts(self, counts: tuple[int, int]) -> None:
+    def _on_counts(self, counts: tuple[int, int], *, follow: bool = False) -> None:
         changed = counts != (self.pending, self.attention)
         self.pending, self.attention = counts
         self._show_counts()
-        if changed and self._loaded_once:
+        if follow and changed and self._loaded_once:
             self.refresh_visits()  # re-checks landed in the background: show their verdicts
         self._check_settled()
 
@@ -863,13 +865,13 @@ class DeskWindow(QMainWindow):
     def _on_serial_status(self, status: str) -> None:
         """The serial scanner's state under the camera's: said while it is not connected (a
         cable pulled, a port that does not open; the driver retries by itself)."""
-        was, lost = self._serial_state, status.startswith("disconnected")
-        self._serial_state = "lost" if lost else ("connected" if status == "connected" else "")
-        if lost and was != "lost":
+        was_lost = self._serial_lost
+        self._serial_lost = status.startswith("disconnected")
+        if self._serial_lost and not was_lost:
             log.warning("serial scanner %s", status)  # pyserial's reason, for IT
             self.say(text.serial_lost)
             self.sounds.play("error")
-        elif status == "connected" and was == "lost":
+        elif status == "connected" and was_lost:
             self.say(text.serial_back)
         self._show_camera_caption()
 

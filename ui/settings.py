@@ -76,6 +76,7 @@ from checkin.config import (
     unescape_text,
     write_config,
 )
+from checkin.qr import DEFAULT_DECODER
 from ui.diagnostics import check_fix, check_summary, run_in_background
 from ui.i18n import tr
 
@@ -294,7 +295,7 @@ class CameraPreview(QThread):
     result = Signal(float, str)
 
     def __init__(
-        self, source: str, duration_s: float | None = None, decoder: str = "zxing"
+        self, source: str, duration_s: float | None = None, decoder: str = DEFAULT_DECODER
     ) -> None:
         super().__init__()
         self.source = source
@@ -359,7 +360,7 @@ class CameraPreview(QThread):
         self.result.emit(fps, decoded)
 
 
-def _decoder(name: str = "zxing") -> Any:
+def _decoder(name: str = DEFAULT_DECODER) -> Any:
     try:
         from checkin.qr import make_decoder
 
