@@ -232,36 +232,42 @@ def test_every_scan_makes_a_sound(qtbot, make_desk, session):
 # -- the serial scanner ----------------------------------------------------------------------
 
 
-def test_a_lost_serial_scanner_is_said_and_its_return_too(qtbot, make_desk, session):
-    """GIVEN a serial scanner WHEN its port fails THEN the status line and the caption under
-    the camera say so (in words, not pyserial's), with the error sound; when it connects
-    again, the desk says that and the caption clears."""
+def test_a_lost_serial_scanner_is_said_and_its_return_too(qtbot, make_desk, session, tmp_path):
+    """GIVEN the real serial driver on a port that is not there (a scanner unplugged) THEN the
+    status line and the caption under the camera say so (in words, not pyserial's), with
+    the error sound; WHEN the port appears (a pseudo-terminal linked at that path) and the
+    driver's own retry opens it THEN the desk says so and the caption clears."""
+    import os
+
+    from drivers.scan_framing import DuplicateGuard
+    from drivers.serial_scanner import make_scanner
     from ui.workers import SerialBridge
 
-    class Quiet:
-        def start(self) -> None: ...
-
-        def stop(self) -> None: ...
-
-    holder: dict[str, object] = {}
+    port = tmp_path / "ttyScanner"
 
     def factory(on_scan, on_status):
-        holder["status"] = on_status
-        return Quiet()
+        return make_scanner(
+            str(port), on_scan, on_status, guard=DuplicateGuard(1.0), reconnect_s=0.2
+        )
 
     bridge = SerialBridge(factory)
     window = make_desk(session, serial=bridge, start=True)
-    holder["status"]("disconnected: [Errno 2] could not open port /dev/ttyNOPE")
     qtbot.waitUntil(
         lambda: window.statusBar().currentMessage() == text.serial_lost(), timeout=WAIT_MS
     )
     assert text.serial_caption() in window.camera_caption.text()
     assert window.sounds.played[-1] == "error"
-    holder["status"]("connected")
-    qtbot.waitUntil(
-        lambda: window.statusBar().currentMessage() == text.serial_back(), timeout=WAIT_MS
-    )
-    assert text.serial_caption() not in window.camera_caption.text()
+    master, slave = os.openpty()
+    try:
+        port.symlink_to(os.ttyname(slave))
+        qtbot.waitUntil(
+            lambda: window.statusBar().currentMessage() == text.serial_back(), timeout=WAIT_MS
+        )
+        assert text.serial_caption() not in window.camera_caption.text()
+    finally:
+        bridge.stop()
+        os.close(master)
+        os.close(slave)
 
 
 # -- re-checks, attention, the lock and paste ----------------------------------------------
