@@ -135,6 +135,11 @@ def check_in(qtbot, window: DeskWindow, key_or_text: str):
     return blocker.args[0]
 
 
+def own_card(officer) -> str:
+    """The QR on the desk officer's own CCCD (what signs them in at the lock)."""
+    return f"{officer.citizen_id}||{officer.name}|01011990|Nam|Hà Nội|01012025"
+
+
 def payload_text(key_or_text: str) -> str:
     path = FIXTURES / "payloads" / f"{key_or_text}.txt"
     if "|" not in key_or_text and path.is_file():

@@ -13,16 +13,11 @@ from PySide6.QtWidgets import QApplication
 
 from checkin.breaker import CircuitBreaker
 from tests import test_desk
-from tests.test_desk import check_in, payload_text, type_text
+from tests.test_desk import check_in, own_card, payload_text, type_text
 from ui import i18n, text
 
 # Fixtures shared with tests/test_desk.py (pytest finds them under these names).
 make_desk, session = test_desk.make_desk, test_desk.session
-
-
-def own_card(officer) -> str:
-    """The QR on the officer's own CCCD."""
-    return f"{officer.citizen_id}||{officer.name}|01011990|Nam|Hà Nội|01012025"
 
 
 # -- 1. the offline strip's age -----------------------------------------------------------------

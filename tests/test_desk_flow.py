@@ -16,7 +16,7 @@ from checkin.formats import cccd_payload, parse_payload
 from checkin.model import Gender, Identity, PayloadKind, Source, Status
 from checkin.outbox import OutboxSender
 from tests import test_desk
-from tests.test_desk import WAIT_MS, check_in, payload_text, today, type_text
+from tests.test_desk import WAIT_MS, check_in, own_card, payload_text, today, type_text
 from ui import text
 from ui.manual_entry import ManualEntryDialog, build_identity
 
@@ -395,8 +395,7 @@ def test_officer_scanning_their_cccd_at_the_lock_fills_the_form(qtbot, make_desk
     window.lock()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.sign_in.citizen_id)
     officer = session.config.gateway.officer
-    own_card = f"{officer.citizen_id}||{officer.name}|01011990|Nam|Hà Nội|01012025"
-    send_burst(clock, own_card)
+    send_burst(clock, own_card(officer))
     assert window.sign_in.name.text() == officer.name
     assert window.sign_in.citizen_id.text() == officer.citizen_id
     assert QApplication.focusWidget() is window.sign_in.citizen_id  # Enter signs in

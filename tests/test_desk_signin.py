@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from checkin.model import Officer, Status
 from tests import test_desk
-from tests.test_desk import WAIT_MS, check_in, payload_text, today, type_text
+from tests.test_desk import WAIT_MS, check_in, own_card, payload_text, today, type_text
 from ui.signin import DEFAULT_IDLE_LOCK_MIN, idle_lock_minutes, validate_officer
 
 # Fixtures shared with tests/test_desk.py (pytest finds them under these names).
@@ -148,7 +148,7 @@ def test_scanning_ones_own_cccd_at_the_lock_fills_the_form(qtbot, make_desk, ses
     window.lock()
     window.submit(payload_text("eligible-cccd"))  # a patient's CCCD: not taken at the lock
     assert window.sign_in.citizen_id.text() == ""
-    window.submit(f"{officer.citizen_id}||{officer.name}|01011990|Nam|Hà Nội|01012025")
+    window.submit(own_card(officer))
     assert window.sign_in.name.text() == officer.name
     assert window.sign_in.citizen_id.text() == officer.citizen_id
     assert window.locked  # Enter still needed
