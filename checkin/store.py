@@ -171,20 +171,6 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def record_lookup(
-        self,
-        *,
-        officer: Officer,
-        number: str,
-        answer: CardAnswer | None,
-        error: str | None,
-        cache: bool,
-        at: datetime | None = None,
-    ) -> None:
-        """Audit one lookup (always) and cache its answer (when it says something of the card)."""
-        record = LookupRecord(officer, number, answer, error, cache, at)
-        self.record_attempt(record)
-
     def record_attempt(self, record: LookupRecord) -> None:
         """Audit one lookup with its evidence (and cache its answer when ``record.cache``)."""
         self._writer.call(lambda db: _write_lookup(db, record))

@@ -11,7 +11,7 @@ import pytest
 from checkin import eligibility
 from checkin.gateway.protocol import CardAnswer
 from checkin.model import Identity, Officer, PayloadKind, Source, Status
-from checkin.store import Store
+from checkin.store import LookupRecord, Store
 
 OFFICER = Officer("Nguyễn Văn Tiếp", "001090000001")
 
@@ -106,12 +106,8 @@ def test_failed_recheck_backs_off(store):
 
 def test_cache_finds_newest_answer_by_any_number(store):
     old = datetime.now(UTC) - timedelta(hours=5)
-    store.record_lookup(
-        officer=OFFICER, number="0000000001", answer=answer("010", old), error=None, cache=True
-    )
-    store.record_lookup(
-        officer=OFFICER, number="DN4000000000001", answer=answer("000"), error=None, cache=True
-    )
+    store.record_attempt(LookupRecord(OFFICER, "0000000001", answer("010", old), None, True))
+    store.record_attempt(LookupRecord(OFFICER, "DN4000000000001", answer("000"), None, True))
     by_social = Identity(PayloadKind.BHYT, "X", social_insurance_number="0000000001")
     found = store.cached_answer(by_social, max_age=timedelta(hours=1))
     assert found is not None and found.result_code == "000"
@@ -120,12 +116,8 @@ def test_cache_finds_newest_answer_by_any_number(store):
 
 def test_cache_respects_max_age_and_audit_keeps_everything(store):
     old = datetime.now(UTC) - timedelta(days=4)
-    store.record_lookup(
-        officer=OFFICER, number="DN4000000000001", answer=answer("000", old), error=None, cache=True
-    )
-    store.record_lookup(
-        officer=OFFICER, number="DN4000000000001", answer=None, error="timeout", cache=False
-    )
+    store.record_attempt(LookupRecord(OFFICER, "DN4000000000001", answer("000", old), None, True))
+    store.record_attempt(LookupRecord(OFFICER, "DN4000000000001", None, "timeout", False))
     assert store.cached_answer(person(1), max_age=timedelta(hours=72)) is None
     assert store.cached_answer(person(1), max_age=timedelta(days=5)) is not None
     rows = store.audit_rows()
@@ -174,12 +166,8 @@ def test_writes_after_close_fail_clearly(tmp_path):
 def test_purge_removes_old_cached_answers_but_keeps_the_audit(store):
     old = datetime.now(UTC) - timedelta(days=100)
     for when in (old, datetime.now(UTC)):
-        store.record_lookup(
-            officer=OFFICER,
-            number="DN4000000000001",
-            answer=answer("000", when),
-            error=None,
-            cache=True,
+        store.record_attempt(
+            LookupRecord(OFFICER, "DN4000000000001", answer("000", when), None, True)
         )
     assert store.purge_answers(timedelta(days=90)) == 1
     assert store.purge_answers(timedelta(days=90)) == 0
